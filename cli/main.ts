@@ -1,0 +1,2 @@
+// smcirc command line: placeholder until the CLI lands.
+console.log('smcirc');
