@@ -1,0 +1,353 @@
+// runtime/data/mmsa.ts — owns loading MMSA feature pickles (aligned_50.pkl / unaligned_50.pkl for MOSI, MOSEI, SIMS) into a validated Dataset.
+//
+// Layout read: {train|valid|test: {id, raw_text, text, text_bert, audio, vision, [audio_lengths,
+// vision_lengths], annotations, classification_labels, regression_labels}} (MMSA data_loader.py).
+// Like MMSA: every feature array is cast to float32, `audio == -inf` is set to 0 (counted in
+// `report.negInfReplaced`), labels come from `regression_labels`. Unlike MMSA, NaN/+inf are left as
+// they are but counted in `report.nonFinite` with a warning.
+// Files of any size are read through a file descriptor (pickle.ts), so the 2 GiB `readFile` limit
+// does not apply; each split/modality must still fit one Float32Array (< 4 GiB) and all of them
+// must fit in memory. For MOSEI, convert once with `convertPickleToChunked` (chunked.ts) and
+// read lazily instead; see examples/mosi/README.md.
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DataError } from './errors.js';
+import {
+  NdArray, describeValue, isNdArray, isNumericDtype, ndToFloat32, ndToNumbers, ndToStrings, withPickleFile,
+  type ParsedPickle,
+} from './pickle.js';
+import { SPLITS, emptyReport, type Dataset, type DatasetReport, type ModalityArrays, type Split } from './types.js';
+
+export type MmsaTextKey = 'text' | 'text_bert';
+
+export interface LoadMmsaOptions {
+  /** Which key feeds `text`: BERT features `text` (default) or token ids `text_bert` (N,3,L), cast to float32 as MMSA does. */
+  textKey?: MmsaTextKey;
+  /** Per-sample shapes the spec's inputs expect, [T, d]. Mismatch -> DataError SMC6013. */
+  expect?: { text?: [number, number]; vision?: [number, number]; audio?: [number, number] };
+  /** Label key; default `regression_labels`. */
+  labelKey?: string;
+  /** Keep `raw_text` transcripts (default true). */
+  keepRawText?: boolean;
+  /** Verify the file's SHA-256 (hex) before parsing. */
+  sha256?: string;
+  /** Payloads above this many bytes are read lazily from the file (default 1 MiB). */
+  lazyThreshold?: number;
+}
+
+/** SHA-256 values published in the MMSA README. */
+export const MMSA_SHA256: Record<string, string> = {
+  'MOSI/Processed/unaligned_50.pkl': '78e0f8b5ef8ff71558e7307848fc1fa929ecb078203f565ab22b9daab2e02524',
+  'MOSI/Processed/aligned_50.pkl': 'd3994fd25681f9c7ad6e9c6596a6fe9b4beb85ff7d478ba978b124139002e5f9',
+  'MOSEI/Processed/unaligned_50.pkl': 'ad8b23d50557045e7d47959ce6c5b955d8d983f2979c7d9b7b9226f6dd6fec1f',
+  'MOSEI/Processed/aligned_50.pkl': '45eccfb748a87c80ecab9bfac29582e7b1466bf6605ff29d3b338a75120bf791',
+  'SIMS/Processed/unaligned_39.pkl': 'c9e20c13ec0454d98bb9c1e520e490c75146bfa2dfeeea78d84de047dbdd442f',
+};
+
+/** Per-sample [T, d] of the MMSA files (MMSA config_regression.json / third-party inspections). */
+export const MMSA_SHAPES = {
+  mosi: { aligned: { text: [50, 768], audio: [50, 5], vision: [50, 20] }, unaligned: { text: [50, 768], audio: [375, 5], vision: [500, 20] } },
+  mosei: { aligned: { text: [50, 768], audio: [50, 74], vision: [50, 35] }, unaligned: { text: [50, 768], audio: [500, 74], vision: [500, 35] } },
+  sims: { unaligned: { text: [39, 768], audio: [400, 33], vision: [55, 709] } },
+} as const;
+
+/** Streaming SHA-256 of a file (any size). */
+export function sha256File(file: string): string {
+  const h = createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(8 << 20);
+    let pos = 0;
+    for (;;) {
+      const n = fs.readSync(fd, buf, 0, buf.length, pos);
+      if (n === 0) break;
+      h.update(buf.subarray(0, n));
+      pos += n;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+  return h.digest('hex');
+}
+
+type Dict = Record<string, unknown>;
+
+function isDict(v: unknown): v is Dict {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !isNdArray(v) && !(v instanceof Uint8Array) &&
+    !(Object.getPrototypeOf(v) as { __module__?: string } | null)?.__module__;
+}
+
+const fmtShape = (s: readonly (number | string)[]) => `(${s.join(', ')}${s.length === 1 ? ',' : ''})`;
+
+const SHAPE_HINT =
+  'MMSA aligned_50.pkl has 50 steps for every modality; unaligned_50.pkl has audio/vision 375/500 (MOSI) or 500/500 (MOSEI). ' +
+  'Feature dims are text 768, audio 5, vision 20 (MOSI); 768, 74, 35 (MOSEI); 768, 33, 709 (SIMS). ' +
+  'Point the spec at the matching file or change its input shapes.';
+
+/** Context passed to the per-split validator. */
+interface Ctx {
+  file: string;
+  report: DatasetReport;
+  opts: LoadMmsaOptions;
+  ref?: Partial<Record<'text' | 'vision' | 'audio', [number, number]>>;
+}
+
+function loc(ctx: Ctx, keyPath: string) {
+  return `${ctx.file}: ${keyPath}`;
+}
+
+function lengthOf(v: unknown): number | undefined {
+  if (isNdArray(v)) return v.shape[0];
+  if (Array.isArray(v)) return v.length;
+  return undefined;
+}
+
+function toStrings(v: unknown): string[] {
+  if (isNdArray(v)) return ndToStrings(v);
+  if (Array.isArray(v)) return v.map((x) => (x instanceof Uint8Array ? new TextDecoder().decode(x) : String(x)));
+  return [];
+}
+
+function toNumberList(ctx: Ctx, keyPath: string, v: unknown): number[] {
+  if (isNdArray(v)) {
+    if (!isNumericDtype(v.dtype) && v.dtype.kind !== 'O') {
+      throw new DataError({ code: 'SMC6015', message: `${keyPath} has dtype ${v.dtype.str}, expected numbers`, location: loc(ctx, keyPath) });
+    }
+    return ndToNumbers(v);
+  }
+  if (Array.isArray(v)) {
+    const flat = (v as unknown[]).flat(3);
+    return flat.map((x) => (typeof x === 'bigint' ? Number(x) : Number(x)));
+  }
+  throw new DataError({ code: 'SMC6015', message: `${keyPath} is ${describeValue(v)}, expected an array of numbers`, location: loc(ctx, keyPath) });
+}
+
+function modality(ctx: Ctx, split: Split, d: Dict, key: string, role: 'text' | 'vision' | 'audio', n: number): { data: Float32Array; shape: [number, number] } {
+  const keyPath = `${split}.${key}`;
+  const v = d[key];
+  if (!isNdArray(v)) {
+    const what = describeValue(v);
+    throw new DataError({
+      code: what.startsWith('object torch') ? 'SMC6004' : 'SMC6015',
+      message: `${keyPath} is ${what}, expected a numpy array of shape (N, T, d)`,
+      location: loc(ctx, keyPath),
+      hint: what.startsWith('object torch')
+        ? 'the file holds torch tensors (MMSA-FET return_type="pt"); re-extract with return_type="np"'
+        : 'self-extracted features must be numpy arrays (MMSA issue #22)',
+    });
+  }
+  if (!isNumericDtype(v.dtype)) {
+    throw new DataError({ code: 'SMC6015', message: `${keyPath} has dtype ${v.dtype.str}, expected a float array`, location: loc(ctx, keyPath) });
+  }
+  ctx.report.dtypes[keyPath] = v.dtype.str;
+  const s = v.shape;
+  const exp = ctx.opts.expect?.[role];
+  const expectStr = exp ? fmtShape([n, exp[0], exp[1]]) : `(${n}, T, d)`;
+  if (s.length !== 3) {
+    throw new DataError({
+      code: 'SMC6015',
+      message: `${keyPath}: expected shape ${expectStr}, found ${fmtShape(s)} (rank ${s.length}, need 3)`,
+      location: loc(ctx, keyPath),
+      hint: 'normalised MMSA models average over time; smcirc needs the (N, T, d) sequences',
+    });
+  }
+  if (s[0] !== n) {
+    throw new DataError({
+      code: 'SMC6012',
+      message: `${keyPath}: expected shape ${expectStr} (N = ${n} from ${split}.id), found ${fmtShape(s)}`,
+      location: loc(ctx, keyPath),
+      hint: 'arrays inside a split must have one row per sample; the file is inconsistent or was edited',
+    });
+  }
+  const shape: [number, number] = [s[1]!, s[2]!];
+  if (exp && (exp[0] !== shape[0] || exp[1] !== shape[1])) {
+    throw new DataError({
+      code: 'SMC6013',
+      message: `${keyPath}: expected shape ${fmtShape([n, exp[0], exp[1]])}, found ${fmtShape(s)}`,
+      location: loc(ctx, keyPath),
+      hint: SHAPE_HINT,
+    });
+  }
+  const ref = ctx.ref?.[role];
+  if (ref && (ref[0] !== shape[0] || ref[1] !== shape[1])) {
+    throw new DataError({
+      code: 'SMC6014',
+      message: `${keyPath}: found ${fmtShape(s)}, but train.${key} has per-sample shape (${ref[0]}, ${ref[1]})`,
+      location: loc(ctx, keyPath),
+      hint: 'all splits must share per-sample shapes',
+    });
+  }
+  let data: Float32Array;
+  try {
+    data = ndToFloat32(v);
+  } catch (e) {
+    if (e instanceof DataError) throw e;
+    throw new DataError({
+      code: 'SMC6002',
+      message: `${keyPath}: cannot decode array payload: ${(e as Error).message}`,
+      location: loc(ctx, keyPath),
+      hint: 'the file is truncated or corrupt; download it again',
+    });
+  }
+  return { data, shape };
+}
+
+function countNonFinite(ctx: Ctx, keyPath: string, a: Float32Array): void {
+  let c = 0;
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) c++;
+  if (c > 0) {
+    ctx.report.nonFinite[keyPath] = c;
+    ctx.report.warnings.push(`${keyPath}: ${c} non-finite value(s) (NaN/inf) left unchanged`);
+  }
+}
+
+function lengths(ctx: Ctx, split: Split, d: Dict, key: string, n: number, T: number): Int32Array | undefined {
+  if (!(key in d) || d[key] == null) return undefined;
+  const keyPath = `${split}.${key}`;
+  const vals = toNumberList(ctx, keyPath, d[key]);
+  if (vals.length !== n) {
+    throw new DataError({ code: 'SMC6012', message: `${keyPath}: expected ${n} lengths (N from ${split}.id), found ${vals.length}`, location: loc(ctx, keyPath) });
+  }
+  const out = new Int32Array(n);
+  let clamped = 0;
+  for (let i = 0; i < n; i++) {
+    const x = Math.round(vals[i]!);
+    const c = Math.min(T, Math.max(0, x));
+    if (c !== x) clamped++;
+    out[i] = c;
+  }
+  if (clamped) ctx.report.warnings.push(`${keyPath}: ${clamped} length(s) outside [0, ${T}] clamped`);
+  return out;
+}
+
+function loadSplit(ctx: Ctx, split: Split, d: Dict): ModalityArrays {
+  const textKey = ctx.opts.textKey ?? 'text';
+  const labelKey = ctx.opts.labelKey ?? 'regression_labels';
+  const required = ['id', textKey, 'audio', 'vision', labelKey];
+  for (const k of required) {
+    if (!(k in d)) {
+      throw new DataError({
+        code: 'SMC6011',
+        message: `${split}.${k} is missing; the split has keys: ${Object.keys(d).join(', ')}`,
+        location: loc(ctx, `${split}.${k}`),
+        hint: k === labelKey ? 'MMSA files carry `regression_labels`; CMU processed_data pickles use `labels` (pass labelKey: "labels")' : 'is this an MMSA feature pickle (MOSI/MOSEI/SIMS Processed/*.pkl)?',
+      });
+    }
+  }
+  const n = lengthOf(d.id);
+  if (n === undefined) {
+    throw new DataError({ code: 'SMC6015', message: `${split}.id is ${describeValue(d.id)}, expected an array of ids`, location: loc(ctx, `${split}.id`) });
+  }
+  const ids = toStrings(d.id);
+  const text = modality(ctx, split, d, textKey, 'text', n);
+  const audio = modality(ctx, split, d, 'audio', 'audio', n);
+  const vision = modality(ctx, split, d, 'vision', 'vision', n);
+
+  // MMSA: self.audio[self.audio == -np.inf] = 0
+  let ninf = 0;
+  const a = audio.data;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] === -Infinity) {
+      a[i] = 0;
+      ninf++;
+    }
+  }
+  ctx.report.negInfReplaced[split] = ninf;
+  ctx.report.negInfReplaced.total += ninf;
+  countNonFinite(ctx, `${split}.${textKey}`, text.data);
+  countNonFinite(ctx, `${split}.audio`, audio.data);
+  countNonFinite(ctx, `${split}.vision`, vision.data);
+
+  const labelPath = `${split}.${labelKey}`;
+  const lv = toNumberList(ctx, labelPath, d[labelKey]);
+  if (isNdArray(d[labelKey])) ctx.report.dtypes[labelPath] = (d[labelKey] as NdArray).dtype.str;
+  if (lv.length !== n) {
+    const shape = isNdArray(d[labelKey]) ? fmtShape((d[labelKey] as NdArray).shape) : `list of ${lv.length}`;
+    throw new DataError({ code: 'SMC6012', message: `${labelPath}: expected shape (${n},) (N from ${split}.id), found ${shape}`, location: loc(ctx, labelPath) });
+  }
+  const out: ModalityArrays = {
+    text: text.data, vision: vision.data, audio: audio.data,
+    labels: Float32Array.from(lv),
+    n, textShape: text.shape, visionShape: vision.shape, audioShape: audio.shape, ids,
+  };
+  const al = lengths(ctx, split, d, 'audio_lengths', n, audio.shape[0]);
+  const vl = lengths(ctx, split, d, 'vision_lengths', n, vision.shape[0]);
+  if (al) out.audioLengths = al;
+  if (vl) out.visionLengths = vl;
+  if ((ctx.opts.keepRawText ?? true) && 'raw_text' in d) out.rawText = toStrings(d.raw_text);
+  return out;
+}
+
+/** Validate and decode an already-parsed MMSA pickle value. */
+export function mmsaFromParsed(parsed: ParsedPickle, opts: LoadMmsaOptions = {}): Dataset {
+  const file = parsed.info.source;
+  const report = emptyReport(file, 'mmsa-pickle');
+  report.protocol = parsed.info.protocol;
+  report.numpyModules = parsed.info.numpyModules;
+  report.textKey = opts.textKey ?? 'text';
+  const ctx: Ctx = { file, report, opts };
+  const root = parsed.value;
+  if (!isDict(root)) {
+    throw new DataError({
+      code: 'SMC6010',
+      message: `top level is ${describeValue(root)}, expected a dict with train/valid/test`,
+      location: `${file}: <root>`,
+      hint: 'MMSA pickles are {"train": {...}, "valid": {...}, "test": {...}}',
+    });
+  }
+  const result: Partial<Record<Split, ModalityArrays>> = {};
+  for (const split of SPLITS) {
+    const d = root[split];
+    if (!isDict(d)) {
+      throw new DataError({
+        code: 'SMC6010',
+        message: d === undefined ? `split '${split}' is missing; top-level keys: ${Object.keys(root).join(', ')}` : `${split} is ${describeValue(d)}, expected a dict`,
+        location: `${file}: ${split}`,
+        hint: 'MMSA pickles have train, valid and test splits',
+      });
+    }
+    const arr = loadSplit(ctx, split, d);
+    if (split === 'train') ctx.ref = { text: arr.textShape, audio: arr.audioShape, vision: arr.visionShape };
+    result[split] = arr;
+  }
+  return { train: result.train!, valid: result.valid!, test: result.test!, report };
+}
+
+/**
+ * Load an MMSA feature pickle (any protocol 2-5, numpy 1.x or 2.x writer). Throws DataError,
+ * never a raw parser error.
+ */
+export function loadMmsaPickle(file: string, opts: LoadMmsaOptions = {}): Dataset {
+  if (opts.sha256) {
+    let got: string;
+    try {
+      got = sha256File(file);
+    } catch (e) {
+      throw new DataError({ code: 'SMC6001', message: `cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, location: file });
+    }
+    if (got !== opts.sha256.toLowerCase()) {
+      throw new DataError({
+        code: 'SMC6005',
+        message: `SHA-256 mismatch: expected ${opts.sha256}, file has ${got}`,
+        location: file,
+        hint: 'the download is corrupt or a different version; fetch it again (Google Drive copies worked in MMSA #98)',
+      });
+    }
+  }
+  return withPickleFile(file, (parsed) => {
+    try {
+      return mmsaFromParsed(parsed, opts);
+    } catch (e) {
+      if (e instanceof DataError) throw e;
+      throw new DataError({ code: 'SMC6004', message: `unsupported content: ${(e as Error).message}`, location: file });
+    }
+  }, { lazyThreshold: opts.lazyThreshold });
+}
+
+/** Known MMSA hash for a path ending in e.g. MOSI/Processed/aligned_50.pkl, if any. */
+export function knownMmsaSha256(file: string): string | undefined {
+  const norm = file.split(path.sep).join('/');
+  for (const [k, v] of Object.entries(MMSA_SHA256)) if (norm.endsWith(k)) return v;
+  return undefined;
+}
