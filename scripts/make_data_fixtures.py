@@ -178,6 +178,11 @@ def write_masks():
         np.random.seed(seed)
         u = np.random.uniform(size=(3, 7))
         out['uniform'].append({'seed': seed, 'values': [repr(float(x)) for x in u.ravel()]})
+    for seed, n in ((0, 10), (1111, 37), (42, 1284)):
+        out.setdefault('permutation', []).append(
+            {'seed': seed, 'n': n, 'perm': [int(x) for x in np.random.RandomState(seed).permutation(n)]})
+    rg = np.random.RandomState(2024)
+    out['gauss'] = {'seed': 2024, 'values': [repr(float(x)) for x in rg.normal(size=9)]}
     rs = np.random.RandomState(7)
     n, T = 9, 23
     lengths = [int(x) for x in rs.randint(0, T + 1, size=n)]

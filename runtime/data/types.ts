@@ -25,7 +25,14 @@ export interface ModalityArrays {
   visionLengths?: Int32Array;
   /** Transcripts, when the source has them. */
   rawText?: string[];
+  /** Synthetic data only: how each sample's modality was degraded (see DEGRADATION_CODES). */
+  missingKind?: { vision: Uint8Array; audio: Uint8Array };
+  /** Synthetic data only: the per-sample latent sentiment components the label was built from. */
+  latent?: { text: Float32Array; vision: Float32Array; audio: Float32Array };
 }
+
+/** Codes used in `missingKind`: 0 intact, 1 zeroed, 2 replaced by noise, 3 frames dropped. */
+export const DEGRADATION_CODES = { none: 0, zero: 1, noise: 2, drop: 3 } as const;
 
 export interface DatasetReport {
   source: string;
