@@ -139,6 +139,25 @@ export class GraphBuilder {
   private constCache = new Map<string, number>();
   private randStreams = 0;
 
+  /** A builder that continues an existing graph (same node ids); used by autodiff and the train-step builder. */
+  static from(graph: Graph): GraphBuilder {
+    const g = new GraphBuilder();
+    g.nodes.push(...graph.nodes);
+    for (const [k, v] of graph.inputs) g.inputs.set(k, v);
+    g.params.push(...graph.params);
+    for (const [k, v] of graph.outputs) g.outputs.set(k, v);
+    for (const n of graph.nodes) {
+      if (n.attrs.op === 'const') {
+        const v = n.attrs.value;
+        const key = Object.is(v, -0) ? '-0' : String(v);
+        if (!g.constCache.has(key)) g.constCache.set(key, n.id);
+      } else if (n.attrs.op === 'rand') {
+        g.randStreams = Math.max(g.randStreams, n.attrs.stream + 1);
+      }
+    }
+    return g;
+  }
+
   shape(id: number): number[] {
     return this.nodes[id]!.shape;
   }
@@ -150,6 +169,17 @@ export class GraphBuilder {
       return fn();
     } finally {
       this.scopeStack.pop();
+    }
+  }
+
+  /** Runs `fn` with the scope path replaced by `path` (dotted); used to call an instance from anywhere. */
+  atScope<T>(path: string, fn: () => T): T {
+    const saved = this.scopeStack;
+    this.scopeStack = path ? path.split('.') : [];
+    try {
+      return fn();
+    } finally {
+      this.scopeStack = saved;
     }
   }
 

@@ -1,0 +1,6 @@
+// All routines, registered on import: import this module before building or running graphs that use them.
+import './lstm.js';
+import './histogram.js';
+
+export { getRoutine, registerRoutine, routineNames, type RoutineDef, type RoutineParams, type Tensor } from './registry.js';
+export { histogramCounts, histogramIndices, mutualInfoScore, countsEntropy, numpySum } from './histogram.js';

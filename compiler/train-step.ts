@@ -1,0 +1,129 @@
+// The train step as one graph: forward + loss + backward + global-norm clipping + torch.optim.Adam (coupled L2
+// weight decay, bias correction, eps, per-group lr / weight decay). State = params, Adam m and v, step count.
+import { GraphBuilder, numel, type Graph } from './ir/graph.js';
+import { gradients } from './autodiff.js';
+
+export interface OptimizerGroup {
+  lr: number;
+  weightDecay: number;
+}
+
+export interface TrainStepOptions {
+  /** The scalar loss: a forward output name or a node id. */
+  loss: string | number;
+  lr: number;
+  weightDecay?: number;
+  betas?: [number, number];
+  eps?: number;
+  /** clip_grad_norm_ max norm over all updated parameters; null/undefined: no clipping. */
+  maxGradNorm?: number | null;
+  /** Per parameter group overrides (ParamInfo.group → lr / weight decay). */
+  groups?: Record<string, Partial<OptimizerGroup>>;
+}
+
+export type StateKind = 'param' | 'adam_m' | 'adam_v' | 'step';
+
+/** One state buffer: read at `node` (a param or input node) and replaced by the value of `update`. */
+export interface StateBinding {
+  /** Feed name: the parameter name, `adam.m.<param>`, `adam.v.<param>` or `adam.step`. */
+  name: string;
+  kind: StateKind;
+  shape: number[];
+  node: number;
+  update: number;
+  /** The parameter this buffer belongs to (absent for the step count). */
+  param?: string;
+}
+
+export interface TrainStep {
+  graph: Graph;
+  loss: number;
+  gradNorm: number;
+  state: StateBinding[];
+  /** Gradient node (after clipping) per updated parameter name. */
+  grads: Map<string, number>;
+  /** Number of nodes of the forward graph (the step graph appends backward and update). */
+  forwardSize: number;
+  /** Trainable parameters that get no gradient from the loss: they are left unchanged (torch: grad None). */
+  untouched: string[];
+}
+
+export const STEP_INPUT = 'adam.step';
+export const mName = (p: string): string => `adam.m.${p}`;
+export const vName = (p: string): string => `adam.v.${p}`;
+
+export function buildTrainStep(forward: Graph, o: TrainStepOptions): TrainStep {
+  const g = GraphBuilder.from(forward);
+  const forwardSize = forward.nodes.length;
+  const loss = typeof o.loss === 'number' ? o.loss : forward.outputs.get(o.loss);
+  if (loss === undefined) throw new Error(`train step: no forward output \`${String(o.loss)}\``);
+  if (g.shape(loss).length !== 0) throw new Error(`train step: the loss must be a scalar, got [${g.shape(loss).join(', ')}]`);
+  const [b1, b2] = o.betas ?? [0.9, 0.999];
+  const eps = o.eps ?? 1e-8;
+  const trainable = forward.params.filter((p) => !p.frozen);
+  const raw = g.scoped('backward', () => gradients(g, loss, trainable.map((p) => p.node)));
+  const updated = trainable.filter((p) => raw.has(p.node));
+  const untouched = trainable.filter((p) => !raw.has(p.node)).map((p) => p.name);
+  const c = (v: number): number => g.scalar(v);
+
+  // clip_grad_norm_: total = ‖(‖g_i‖)_i‖₂, coef = min(max / (total + 1e-6), 1)
+  let gradNorm = c(0);
+  const grads = new Map<string, number>();
+  g.scoped('clip', () => {
+    const sq = updated.map((p) => {
+      const gr = raw.get(p.node)!;
+      return g.sum(g.unary('square', gr), g.shape(gr).map((_, i) => i));
+    });
+    gradNorm = g.unary('sqrt', sq.reduce((a, b) => g.add2(a, b), c(0)));
+    const coef = o.maxGradNorm == null ? undefined : g.binary('min', g.div(c(o.maxGradNorm), g.add2(gradNorm, c(1e-6))), c(1));
+    for (const p of updated) {
+      const gr = raw.get(p.node)!;
+      grads.set(p.name, coef === undefined ? gr : g.mul(gr, coef));
+    }
+  });
+
+  const state: StateBinding[] = [];
+  g.scoped('adam', () => {
+    const t = g.input(STEP_INPUT, []);
+    const t1 = g.add2(t, c(1));
+    state.push({ name: STEP_INPUT, kind: 'step', shape: [], node: t, update: t1 });
+    const bc1 = g.sub(c(1), g.binary('pow', c(b1), t1));
+    const bc2sqrt = g.unary('sqrt', g.sub(c(1), g.binary('pow', c(b2), t1)));
+    for (const p of updated) {
+      const grp = { lr: o.lr, weightDecay: o.weightDecay ?? 0, ...(o.groups?.[p.group] ?? {}) };
+      g.scoped(p.name, () => {
+        const m = g.input(mName(p.name), p.shape);
+        const v = g.input(vName(p.name), p.shape);
+        let gr = grads.get(p.name)!;
+        if (grp.weightDecay !== 0) gr = g.add2(gr, g.mul(p.node, c(grp.weightDecay)));
+        const m1 = g.add2(g.mul(m, c(b1)), g.mul(gr, c(1 - b1)));
+        const v1 = g.add2(g.mul(v, c(b2)), g.mul(g.unary('square', gr), c(1 - b2)));
+        const denom = g.add2(g.div(g.unary('sqrt', v1), bc2sqrt), c(eps));
+        const stepSize = g.div(c(grp.lr), bc1);
+        const p1 = g.sub(p.node, g.mul(stepSize, g.div(m1, denom)));
+        state.push({ name: p.name, kind: 'param', shape: [...p.shape], node: p.node, update: p1, param: p.name });
+        state.push({ name: mName(p.name), kind: 'adam_m', shape: [...p.shape], node: m, update: m1, param: p.name });
+        state.push({ name: vName(p.name), kind: 'adam_v', shape: [...p.shape], node: v, update: v1, param: p.name });
+      });
+    }
+  });
+  g.output('loss', loss);
+  g.output('grad_norm', gradNorm);
+  for (const s of state) g.output(`new:${s.name}`, s.update);
+  return { graph: g.build(), loss, gradNorm, state, grads, forwardSize, untouched };
+}
+
+/** Initial optimiser state for a step: the given parameter values, zero m and v, step count 0. */
+export function initTrainState(step: TrainStep, params: Map<string, Float32Array>): Map<string, Float32Array> {
+  const st = new Map<string, Float32Array>();
+  for (const p of step.graph.params) {
+    const v = params.get(p.name);
+    if (!v) throw new Error(`initTrainState: no value for parameter \`${p.name}\``);
+    st.set(p.name, v);
+  }
+  for (const s of step.state) {
+    if (s.kind === 'adam_m' || s.kind === 'adam_v') st.set(s.name, new Float32Array(numel(s.shape)));
+    if (s.kind === 'step') st.set(s.name, new Float32Array(1));
+  }
+  return st;
+}
