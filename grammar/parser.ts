@@ -206,7 +206,7 @@ export class SmcirParser extends CstParser {
     this.CONSUME(T.Identifier);
     this.CONSUME(T.Equals);
     this.SUBRULE(this.expr);
-    this.OPTION(() => this.CONSUME(T.Semicolon));
+    this.OPTION(() => this.OR([{ ALT: () => this.CONSUME(T.Semicolon) }, { ALT: () => this.CONSUME(T.Comma) }]));
   });
 
   // ---- expressions, lowest precedence first ----

@@ -1,0 +1,144 @@
+// `checkSpec`: the front half of the compiler — load, apply --set overrides, resolve settings, elaborate and
+// shape-check into a tensor graph — returning diagnostics instead of throwing.
+
+import { readFileSync } from 'node:fs';
+import { diag, didYouMean, type Diagnostic, type Span } from '../../grammar/diagnostics.js';
+import { numel, type Graph } from '../ir/graph.js';
+import { Elaborator, parseOverrideValue, type Elaborated, type ElaborateOptions } from './elaborate.js';
+import { loadProgram, type Program } from './load.js';
+import { resolveSettings, type Settings } from './settings.js';
+
+export interface CheckOptions {
+  /** `name=value` (a constant) or `section.key=value` (a setting). */
+  overrides?: string[];
+  /** Batch size to build for; default: the `train` section's batch_size. */
+  batch?: number;
+  training?: boolean;
+  withLoss?: boolean;
+  dmfdStats?: ElaborateOptions['dmfdStats'];
+  /** Spec text to use instead of reading the entry file (tests, fuzzing). */
+  text?: string;
+  readFile?: (path: string) => string | undefined;
+}
+
+export interface ParamSummary {
+  instance: string;
+  block: string;
+  trainable: number;
+  frozen: number;
+}
+
+export interface CheckResult {
+  ok: boolean;
+  diagnostics: Diagnostic[];
+  program: Program;
+  settings?: Settings;
+  elaborated?: Elaborated;
+  graph?: Graph;
+}
+
+const OVERRIDE_SPAN: Span = { file: '<--set>', line: 1, column: 1 };
+
+export function defaultReadFile(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function applyOverrides(program: Program, overrides: string[], diagnostics: Diagnostic[]): void {
+  for (const o of overrides) {
+    const eq = o.indexOf('=');
+    if (eq <= 0) {
+      diagnostics.push(diag('SMC2009', `bad override \`${o}\``, OVERRIDE_SPAN, 'write `--set name=value`, e.g. `--set eta=0.4` or `--set train.lr=1e-3`'));
+      continue;
+    }
+    const key = o.slice(0, eq).trim();
+    const expr = parseOverrideValue(o.slice(eq + 1).trim());
+    if (!expr) {
+      diagnostics.push(diag('SMC2009', `the value in \`--set ${o}\` is not a valid expression`, OVERRIDE_SPAN, 'use a number, a quoted string, true/false, or a list like [1, 2]'));
+      continue;
+    }
+    const dot = key.indexOf('.');
+    if (dot > 0) {
+      const section = key.slice(0, dot);
+      const name = key.slice(dot + 1);
+      if (!['train', 'data', 'eval'].includes(section)) {
+        diagnostics.push(diag('SMC2009', `--set ${key}: there is no section \`${section}\``, OVERRIDE_SPAN, didYouMean(section, ['train', 'data', 'eval']) ?? 'sections are train, data and eval'));
+        continue;
+      }
+      const sec = program.sections.get(section) ?? { name: section, span: OVERRIDE_SPAN, values: new Map(), groups: new Map() };
+      program.sections.set(section, sec);
+      sec.values.set(name, { key: { name, span: OVERRIDE_SPAN }, value: expr });
+      continue;
+    }
+    const decl = program.consts.get(key);
+    if (!decl) {
+      diagnostics.push(diag('SMC2009', `--set ${key}: the spec has no constant \`${key}\``, OVERRIDE_SPAN, didYouMean(key, program.consts.keys()) ?? 'only `const` declarations can be overridden (settings: `--set train.lr=...`)'));
+      continue;
+    }
+    program.consts.set(key, { ...decl, value: expr });
+  }
+}
+
+/** Loads, overrides, resolves settings and elaborates a spec. Never throws on bad input. */
+export function checkSpec(path: string, opts: CheckOptions = {}): CheckResult {
+  const { program, diagnostics } = loadProgram(path, opts.readFile ?? defaultReadFile, opts.text);
+  applyOverrides(program, opts.overrides ?? [], diagnostics);
+  if (diagnostics.some((d) => d.severity === 'error')) return { ok: false, diagnostics, program };
+
+  const inputNames = [...program.inputs.keys()];
+  const settingsEval = new Elaborator(program, { batch: 1, training: false });
+  let settings: Settings | undefined;
+  try {
+    const r = resolveSettings(program, (e) => settingsEval.evalGlobal(e), inputNames);
+    settings = r.settings;
+    diagnostics.push(...r.diagnostics);
+  } catch (e) {
+    diagnostics.push(diag('SMC3004', e instanceof Error ? e.message : String(e), { file: program.entry, line: 1, column: 1 }));
+  }
+  const batch = opts.batch ?? settings?.train.batch_size ?? 1;
+  const elab = new Elaborator(program, { batch, training: opts.training ?? false, withLoss: opts.withLoss, dmfdStats: opts.dmfdStats });
+  let elaborated: Elaborated | undefined;
+  try {
+    elaborated = elab.run();
+    diagnostics.push(...elaborated.diagnostics);
+  } catch (e) {
+    // An internal failure is still reported as a diagnostic, never a stack trace.
+    diagnostics.push(diag('SMC3004', `internal error while checking: ${e instanceof Error ? e.message : String(e)}`, { file: program.entry, line: 1, column: 1 }, 'please report this with the spec that caused it'));
+  }
+  const ok = !diagnostics.some((d) => d.severity === 'error');
+  return { ok, diagnostics: dedupe(diagnostics), program, settings, elaborated, graph: elaborated?.graph };
+}
+
+function dedupe(ds: Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return ds.filter((d) => {
+    const k = `${d.code}|${d.message}|${d.span?.file}:${d.span?.line}:${d.span?.column}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** Parameters per top-level model member, trainable and frozen. */
+export function summarizeParams(result: CheckResult): { rows: ParamSummary[]; trainable: number; frozen: number } {
+  const el = result.elaborated;
+  if (!el) return { rows: [], trainable: 0, frozen: 0 };
+  const rows: ParamSummary[] = el.instances.map((i) => ({ instance: i.name, block: i.block, trainable: 0, frozen: 0 }));
+  let trainable = 0;
+  let frozen = 0;
+  for (const p of el.graph.params) {
+    const n = numel(p.shape);
+    const top = p.name.split('.')[0]!;
+    const row = rows.find((r) => r.instance === top);
+    if (p.frozen) frozen += n;
+    else trainable += n;
+    if (row) {
+      if (p.frozen) row.frozen += n;
+      else row.trainable += n;
+    }
+  }
+  return { rows, trainable, frozen };
+}

@@ -1,0 +1,226 @@
+// The `train`, `data` and `eval` sections: known keys, their types and defaults, resolved into typed settings.
+
+import { diag, didYouMean, DiagnosticError, type Diagnostic, type Span } from '../../grammar/diagnostics.js';
+import type * as A from '../../grammar/ast.js';
+import type { Program } from './load.js';
+import { toPlain, type Value } from './values.js';
+
+export interface ParamGroup {
+  name: string;
+  /** Glob patterns over parameter names (`*` matches within and across dots). */
+  params: string[];
+  lr?: number;
+  weight_decay?: number;
+}
+
+export interface TrainSettings {
+  optimizer: 'adam';
+  lr: number;
+  eps: number;
+  betas: [number, number];
+  weight_decay: number;
+  clip_grad_norm: number;
+  batch_size: number;
+  early_stop: number;
+  max_epochs: number;
+  seeds: number[];
+  groups: ParamGroup[];
+  /** Test hook: make the loss NaN at this (1-based) step; 0 = never. */
+  inject_nan_at_step: number;
+}
+
+export interface DataSettings {
+  /** Input or target name → key in the MMSA pickle. */
+  keys: Record<string, string>;
+  synthetic: { n_train: number; n_valid: number; n_test: number; seed: number; missing_rate: number };
+}
+
+export interface EvalSettings {
+  conditions: string[];
+  missing: 'zero';
+  dmfd_stats: 'batch' | 'population';
+  batch_size: number;
+}
+
+export interface Settings {
+  train: TrainSettings;
+  data: DataSettings;
+  eval: EvalSettings;
+}
+
+type Kind = 'num' | 'int' | 'str' | 'bool' | 'nums' | 'strs' | 'expr';
+interface KeySpec {
+  kind: Kind;
+  default?: unknown;
+  oneOf?: string[];
+  doc: string;
+}
+
+export const TRAIN_KEYS: Record<string, KeySpec> = {
+  loss: { kind: 'expr', doc: 'scalar loss over the model outputs and targets' },
+  optimizer: { kind: 'str', default: 'adam', oneOf: ['adam'], doc: 'torch.optim.Adam semantics (coupled L2 weight decay)' },
+  lr: { kind: 'num', default: 1e-3, doc: 'learning rate' },
+  eps: { kind: 'num', default: 1e-8, doc: 'Adam epsilon' },
+  betas: { kind: 'nums', default: [0.9, 0.999], doc: 'Adam betas' },
+  weight_decay: { kind: 'num', default: 0, doc: 'L2 weight decay added to the gradient' },
+  clip_grad_norm: { kind: 'num', default: 0, doc: 'clip gradients to this global L2 norm (0: off)' },
+  batch_size: { kind: 'int', default: 64, doc: 'training batch size' },
+  early_stop: { kind: 'int', default: 8, doc: 'epochs without validation improvement before stopping' },
+  max_epochs: { kind: 'int', default: 100, doc: 'upper bound on epochs' },
+  seeds: { kind: 'nums', default: [1111], doc: 'one run per seed' },
+  inject_nan_at_step: { kind: 'int', default: 0, doc: 'testing aid: poison the loss at this step' },
+};
+
+export const GROUP_KEYS: Record<string, KeySpec> = {
+  params: { kind: 'strs', doc: 'glob patterns over parameter names' },
+  lr: { kind: 'num', doc: 'learning rate of this group' },
+  weight_decay: { kind: 'num', doc: 'weight decay of this group' },
+};
+
+export const DATA_KEYS: Record<string, KeySpec> = {
+  synthetic_train: { kind: 'int', default: 512, doc: 'synthetic training samples' },
+  synthetic_valid: { kind: 'int', default: 128, doc: 'synthetic validation samples' },
+  synthetic_test: { kind: 'int', default: 128, doc: 'synthetic test samples' },
+  synthetic_seed: { kind: 'int', default: 7, doc: 'synthetic data seed' },
+  synthetic_missing_rate: { kind: 'num', default: 0.2, doc: 'fraction of synthetic samples with a modality removed' },
+};
+
+export const EVAL_KEYS: Record<string, KeySpec> = {
+  conditions: { kind: 'strs', default: ['LVA', 'L', 'LV', 'LA'], doc: 'modality sets kept at test time' },
+  missing: { kind: 'str', default: 'zero', oneOf: ['zero'], doc: 'how a removed modality is filled' },
+  dmfd_stats: { kind: 'str', default: 'population', oneOf: ['batch', 'population'], doc: 'DMFD threshold statistics' },
+  batch_size: { kind: 'int', default: 64, doc: 'evaluation batch size' },
+};
+
+const CONDITIONS = new Set(['L', 'V', 'A', 'LV', 'LA', 'VA', 'LVA']);
+
+/** Resolves the sections; `evalValue` evaluates a setting expression in the global scope. */
+export function resolveSettings(program: Program, evalValue: (e: A.Expr) => Value, inputNames: string[]): { settings: Settings; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  for (const [name, sec] of program.sections) {
+    if (!['train', 'data', 'eval'].includes(name)) {
+      diagnostics.push(diag('SMC2010', `unknown section \`${name}\``, sec.span, didYouMean(name, ['train', 'data', 'eval']) ?? 'sections are `train`, `data` and `eval`'));
+    }
+  }
+  const read = (section: string, keys: Record<string, KeySpec>, extra?: (key: string) => boolean): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    for (const [k, spec] of Object.entries(keys)) if (spec.default !== undefined) out[k] = spec.default;
+    const sec = program.sections.get(section);
+    if (!sec) return out;
+    for (const [key, s] of sec.values) {
+      const spec = keys[key];
+      if (!spec) {
+        if (extra?.(key)) {
+          out[key] = value(s, { kind: 'str', doc: '' });
+          continue;
+        }
+        diagnostics.push(diag('SMC2010', `\`${section}\` has no setting \`${key}\``, s.key.span, didYouMean(key, [...Object.keys(keys), ...(extra ? inputNames : [])]) ?? `its settings are: ${Object.keys(keys).join(', ')}`));
+        continue;
+      }
+      if (spec.kind === 'expr') continue;
+      const v = value(s, spec);
+      if (v !== undefined) out[key] = v;
+    }
+    return out;
+  };
+  const value = (s: A.Setting, spec: KeySpec): unknown => {
+    try {
+      const v = toPlain(evalValue(s.value), `\`${s.key.name}\``, s.value.span);
+      const bad = (want: string) => diagnostics.push(diag('SMC3004', `\`${s.key.name}\` must be ${want}, got ${JSON.stringify(v)}`, s.value.span));
+      switch (spec.kind) {
+        case 'num':
+          if (typeof v !== 'number' || !Number.isFinite(v)) return bad('a number');
+          return v;
+        case 'int':
+          if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) return bad('a whole number ≥ 0');
+          return v;
+        case 'str':
+          if (typeof v !== 'string') return bad('a string');
+          if (spec.oneOf && !spec.oneOf.includes(v)) return bad(`one of ${spec.oneOf.map((o) => `"${o}"`).join(', ')}`);
+          return v;
+        case 'bool':
+          if (typeof v !== 'boolean') return bad('true or false');
+          return v;
+        case 'nums':
+          if (!Array.isArray(v) || !v.every((x) => typeof x === 'number')) return bad('a list of numbers');
+          return v;
+        case 'strs':
+          if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) return bad('a list of strings');
+          return v;
+      }
+    } catch (e) {
+      if (e instanceof DiagnosticError) diagnostics.push(e.diagnostic);
+      else throw e;
+    }
+    return undefined;
+  };
+
+  const t = read('train', TRAIN_KEYS);
+  const groups: ParamGroup[] = [];
+  for (const [name, g] of program.sections.get('train')?.groups ?? []) {
+    if (g.section.name !== 'group') {
+      diagnostics.push(diag('SMC2010', `unknown subsection \`${g.section.name}\` in \`train\``, g.section.span, 'parameter groups are written `group name { params = ["pattern"], lr = ..., weight_decay = ... }`'));
+      continue;
+    }
+    const gv: Record<string, unknown> = {};
+    for (const s of g.settings) {
+      const spec = GROUP_KEYS[s.key.name];
+      if (!spec) {
+        diagnostics.push(diag('SMC2010', `a parameter group has no setting \`${s.key.name}\``, s.key.span, didYouMean(s.key.name, Object.keys(GROUP_KEYS)) ?? `its settings are: ${Object.keys(GROUP_KEYS).join(', ')}`));
+        continue;
+      }
+      gv[s.key.name] = value(s, spec);
+    }
+    if (!Array.isArray(gv.params)) {
+      diagnostics.push(diag('SMC2017', `group \`${name}\` needs \`params = ["pattern", ...]\``, g.name.span));
+      continue;
+    }
+    groups.push({ name, params: gv.params as string[], lr: gv.lr as number | undefined, weight_decay: gv.weight_decay as number | undefined });
+  }
+  const betas = t.betas as number[];
+  const trainSpan = program.sections.get('train')?.span;
+  if (betas.length !== 2 && trainSpan) diagnostics.push(diag('SMC3004', '`betas` must have two values', trainSpan));
+  const train: TrainSettings = {
+    optimizer: 'adam',
+    lr: t.lr as number,
+    eps: t.eps as number,
+    betas: [betas[0] ?? 0.9, betas[1] ?? 0.999],
+    weight_decay: t.weight_decay as number,
+    clip_grad_norm: t.clip_grad_norm as number,
+    batch_size: Math.max(1, t.batch_size as number),
+    early_stop: t.early_stop as number,
+    max_epochs: t.max_epochs as number,
+    seeds: t.seeds as number[],
+    groups,
+    inject_nan_at_step: t.inject_nan_at_step as number,
+  };
+
+  const d = read('data', DATA_KEYS, (k) => inputNames.includes(k));
+  const keys: Record<string, string> = {};
+  for (const name of inputNames) keys[name] = typeof d[name] === 'string' ? (d[name] as string) : name;
+  const data: DataSettings = {
+    keys,
+    synthetic: {
+      n_train: d.synthetic_train as number,
+      n_valid: d.synthetic_valid as number,
+      n_test: d.synthetic_test as number,
+      seed: d.synthetic_seed as number,
+      missing_rate: d.synthetic_missing_rate as number,
+    },
+  };
+
+  const e = read('eval', EVAL_KEYS);
+  const conditions = e.conditions as string[];
+  const evalSpan: Span | undefined = program.sections.get('eval')?.values.get('conditions')?.value.span;
+  for (const c of conditions) {
+    if (!CONDITIONS.has(c)) diagnostics.push(diag('SMC3004', `unknown test condition "${c}"`, evalSpan, 'conditions name the modalities kept: L, V, A, LV, LA, VA, LVA'));
+  }
+  const ev: EvalSettings = { conditions, missing: 'zero', dmfd_stats: e.dmfd_stats as EvalSettings['dmfd_stats'], batch_size: Math.max(1, e.batch_size as number) };
+  return { settings: { train, data, eval: ev }, diagnostics };
+}
+
+/** Does a parameter name match a group glob? `*` matches any run of characters. */
+export function matchesGlob(name: string, pattern: string): boolean {
+  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+  return re.test(name);
+}
