@@ -123,7 +123,7 @@ function toNumberList(ctx: Ctx, keyPath: string, v: unknown): number[] {
   throw new DataError({ code: 'SMC6015', message: `${keyPath} is ${describeValue(v)}, expected an array of numbers`, location: loc(ctx, keyPath) });
 }
 
-function modality(ctx: Ctx, split: Split, d: Dict, key: string, role: 'text' | 'vision' | 'audio', n: number): { data: Float32Array; shape: [number, number] } {
+function checkModality(ctx: Ctx, split: Split, d: Dict, key: string, role: 'text' | 'vision' | 'audio', n: number): { nd: NdArray; shape: [number, number]; keyPath: string } {
   const keyPath = `${split}.${key}`;
   const v = d[key];
   if (!isNdArray(v)) {
@@ -178,9 +178,14 @@ function modality(ctx: Ctx, split: Split, d: Dict, key: string, role: 'text' | '
       hint: 'all splits must share per-sample shapes',
     });
   }
+  return { nd: v, shape, keyPath };
+}
+
+function decodeModality(ctx: Ctx, m: { nd: NdArray; shape: [number, number]; keyPath: string }): { data: Float32Array; shape: [number, number] } {
+  const keyPath = m.keyPath;
   let data: Float32Array;
   try {
-    data = ndToFloat32(v);
+    data = ndToFloat32(m.nd);
   } catch (e) {
     if (e instanceof DataError) throw e;
     throw new DataError({
@@ -190,7 +195,7 @@ function modality(ctx: Ctx, split: Split, d: Dict, key: string, role: 'text' | '
       hint: 'the file is truncated or corrupt; download it again',
     });
   }
-  return { data, shape };
+  return { data, shape: m.shape };
 }
 
 function countNonFinite(ctx: Ctx, keyPath: string, a: Float32Array): void {
@@ -221,7 +226,20 @@ function lengths(ctx: Ctx, split: Split, d: Dict, key: string, n: number, T: num
   return out;
 }
 
-function loadSplit(ctx: Ctx, split: Split, d: Dict): ModalityArrays {
+/** A validated split whose big arrays are still undecoded (possibly lazy, in the file). */
+export interface MmsaSplitView {
+  n: number;
+  ids: string[];
+  rawText?: string[];
+  labels: Float32Array;
+  audioLengths?: Int32Array;
+  visionLengths?: Int32Array;
+  text: { nd: NdArray; shape: [number, number]; keyPath: string };
+  audio: { nd: NdArray; shape: [number, number]; keyPath: string };
+  vision: { nd: NdArray; shape: [number, number]; keyPath: string };
+}
+
+function inspectSplit(ctx: Ctx, split: Split, d: Dict): MmsaSplitView {
   const textKey = ctx.opts.textKey ?? 'text';
   const labelKey = ctx.opts.labelKey ?? 'regression_labels';
   const required = ['id', textKey, 'audio', 'vision', labelKey];
@@ -240,25 +258,9 @@ function loadSplit(ctx: Ctx, split: Split, d: Dict): ModalityArrays {
     throw new DataError({ code: 'SMC6015', message: `${split}.id is ${describeValue(d.id)}, expected an array of ids`, location: loc(ctx, `${split}.id`) });
   }
   const ids = toStrings(d.id);
-  const text = modality(ctx, split, d, textKey, 'text', n);
-  const audio = modality(ctx, split, d, 'audio', 'audio', n);
-  const vision = modality(ctx, split, d, 'vision', 'vision', n);
-
-  // MMSA: self.audio[self.audio == -np.inf] = 0
-  let ninf = 0;
-  const a = audio.data;
-  for (let i = 0; i < a.length; i++) {
-    if (a[i] === -Infinity) {
-      a[i] = 0;
-      ninf++;
-    }
-  }
-  ctx.report.negInfReplaced[split] = ninf;
-  ctx.report.negInfReplaced.total += ninf;
-  countNonFinite(ctx, `${split}.${textKey}`, text.data);
-  countNonFinite(ctx, `${split}.audio`, audio.data);
-  countNonFinite(ctx, `${split}.vision`, vision.data);
-
+  const text = checkModality(ctx, split, d, textKey, 'text', n);
+  const audio = checkModality(ctx, split, d, 'audio', 'audio', n);
+  const vision = checkModality(ctx, split, d, 'vision', 'vision', n);
   const labelPath = `${split}.${labelKey}`;
   const lv = toNumberList(ctx, labelPath, d[labelKey]);
   if (isNdArray(d[labelKey])) ctx.report.dtypes[labelPath] = (d[labelKey] as NdArray).dtype.str;
@@ -266,21 +268,51 @@ function loadSplit(ctx: Ctx, split: Split, d: Dict): ModalityArrays {
     const shape = isNdArray(d[labelKey]) ? fmtShape((d[labelKey] as NdArray).shape) : `list of ${lv.length}`;
     throw new DataError({ code: 'SMC6012', message: `${labelPath}: expected shape (${n},) (N from ${split}.id), found ${shape}`, location: loc(ctx, labelPath) });
   }
-  const out: ModalityArrays = {
-    text: text.data, vision: vision.data, audio: audio.data,
-    labels: Float32Array.from(lv),
-    n, textShape: text.shape, visionShape: vision.shape, audioShape: audio.shape, ids,
-  };
+  const view: MmsaSplitView = { n, ids, labels: Float32Array.from(lv), text, audio, vision };
   const al = lengths(ctx, split, d, 'audio_lengths', n, audio.shape[0]);
   const vl = lengths(ctx, split, d, 'vision_lengths', n, vision.shape[0]);
-  if (al) out.audioLengths = al;
-  if (vl) out.visionLengths = vl;
-  if ((ctx.opts.keepRawText ?? true) && 'raw_text' in d) out.rawText = toStrings(d.raw_text);
+  if (al) view.audioLengths = al;
+  if (vl) view.visionLengths = vl;
+  if ((ctx.opts.keepRawText ?? true) && 'raw_text' in d) view.rawText = toStrings(d.raw_text);
+  return view;
+}
+
+function loadSplit(ctx: Ctx, split: Split, v: MmsaSplitView): ModalityArrays {
+  const text = decodeModality(ctx, v.text);
+  const audio = decodeModality(ctx, v.audio);
+  const vision = decodeModality(ctx, v.vision);
+  // MMSA: self.audio[self.audio == -np.inf] = 0
+  const ninf = replaceNegInf(audio.data);
+  ctx.report.negInfReplaced[split] = ninf;
+  ctx.report.negInfReplaced.total += ninf;
+  countNonFinite(ctx, v.text.keyPath, text.data);
+  countNonFinite(ctx, v.audio.keyPath, audio.data);
+  countNonFinite(ctx, v.vision.keyPath, vision.data);
+  const out: ModalityArrays = {
+    text: text.data, vision: vision.data, audio: audio.data,
+    labels: v.labels,
+    n: v.n, textShape: text.shape, visionShape: vision.shape, audioShape: audio.shape, ids: v.ids,
+  };
+  if (v.audioLengths) out.audioLengths = v.audioLengths;
+  if (v.visionLengths) out.visionLengths = v.visionLengths;
+  if (v.rawText) out.rawText = v.rawText;
   return out;
 }
 
-/** Validate and decode an already-parsed MMSA pickle value. */
-export function mmsaFromParsed(parsed: ParsedPickle, opts: LoadMmsaOptions = {}): Dataset {
+/** Set audio -inf to 0 in place (as MMSA does); returns how many were replaced. */
+export function replaceNegInf(a: Float32Array): number {
+  let c = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] === -Infinity) {
+      a[i] = 0;
+      c++;
+    }
+  }
+  return c;
+}
+
+/** Validate the structure and shapes of a parsed MMSA pickle without decoding the feature arrays. */
+export function inspectMmsa(parsed: ParsedPickle, opts: LoadMmsaOptions = {}): { splits: Record<Split, MmsaSplitView>; report: DatasetReport } {
   const file = parsed.info.source;
   const report = emptyReport(file, 'mmsa-pickle');
   report.protocol = parsed.info.protocol;
@@ -296,7 +328,7 @@ export function mmsaFromParsed(parsed: ParsedPickle, opts: LoadMmsaOptions = {})
       hint: 'MMSA pickles are {"train": {...}, "valid": {...}, "test": {...}}',
     });
   }
-  const result: Partial<Record<Split, ModalityArrays>> = {};
+  const splits: Partial<Record<Split, MmsaSplitView>> = {};
   for (const split of SPLITS) {
     const d = root[split];
     if (!isDict(d)) {
@@ -307,11 +339,20 @@ export function mmsaFromParsed(parsed: ParsedPickle, opts: LoadMmsaOptions = {})
         hint: 'MMSA pickles have train, valid and test splits',
       });
     }
-    const arr = loadSplit(ctx, split, d);
-    if (split === 'train') ctx.ref = { text: arr.textShape, audio: arr.audioShape, vision: arr.visionShape };
-    result[split] = arr;
+    const v = inspectSplit(ctx, split, d);
+    if (split === 'train') ctx.ref = { text: v.text.shape, audio: v.audio.shape, vision: v.vision.shape };
+    splits[split] = v;
   }
-  return { train: result.train!, valid: result.valid!, test: result.test!, report };
+  return { splits: splits as Record<Split, MmsaSplitView>, report };
+}
+
+/** Validate and decode an already-parsed MMSA pickle value. */
+export function mmsaFromParsed(parsed: ParsedPickle, opts: LoadMmsaOptions = {}): Dataset {
+  const { splits, report } = inspectMmsa(parsed, opts);
+  const ctx: Ctx = { file: parsed.info.source, report, opts };
+  const ds = {} as Record<Split, ModalityArrays>;
+  for (const split of SPLITS) ds[split] = loadSplit(ctx, split, splits[split]);
+  return { ...ds, report };
 }
 
 /**
