@@ -76,7 +76,7 @@ export function countsEntropy(counts: ArrayLike<number>): number {
     const p = c / total;
     return p * Math.log(p);
   });
-  return -numpySum(terms);
+  return 0 - numpySum(terms); // +0 for a single bin
 }
 
 /** sklearn.metrics.mutual_info_score(a, b) for two label vectors of equal length (natural log). */
