@@ -23,7 +23,12 @@ export type MmsaTextKey = 'text' | 'text_bert';
 
 export interface LoadMmsaOptions {
   /** Which key feeds `text`: BERT features `text` (default) or token ids `text_bert` (N,3,L), cast to float32 as MMSA does. */
-  textKey?: MmsaTextKey;
+  textKey?: MmsaTextKey | (string & {});
+  /**
+   * Pickle key per role, as a spec's `data { text = "text" ... label = "regression_labels" }` block
+   * gives them (compiler DataSettings.keys). Overrides textKey/labelKey.
+   */
+  keys?: { text?: string; vision?: string; audio?: string; label?: string };
   /** Per-sample shapes the spec's inputs expect, [T, d]. Mismatch -> DataError SMC6013. */
   expect?: { text?: [number, number]; vision?: [number, number]; audio?: [number, number] };
   /** Label key; default `regression_labels`. */
@@ -239,10 +244,20 @@ export interface MmsaSplitView {
   vision: { nd: NdArray; shape: [number, number]; keyPath: string };
 }
 
+function roleKeys(opts: LoadMmsaOptions) {
+  return {
+    text: opts.keys?.text ?? opts.textKey ?? 'text',
+    vision: opts.keys?.vision ?? 'vision',
+    audio: opts.keys?.audio ?? 'audio',
+    label: opts.keys?.label ?? opts.labelKey ?? 'regression_labels',
+  };
+}
+
 function inspectSplit(ctx: Ctx, split: Split, d: Dict): MmsaSplitView {
-  const textKey = ctx.opts.textKey ?? 'text';
-  const labelKey = ctx.opts.labelKey ?? 'regression_labels';
-  const required = ['id', textKey, 'audio', 'vision', labelKey];
+  const K = roleKeys(ctx.opts);
+  const textKey = K.text;
+  const labelKey = K.label;
+  const required = ['id', textKey, K.audio, K.vision, labelKey];
   for (const k of required) {
     if (!(k in d)) {
       throw new DataError({
@@ -259,8 +274,8 @@ function inspectSplit(ctx: Ctx, split: Split, d: Dict): MmsaSplitView {
   }
   const ids = toStrings(d.id);
   const text = checkModality(ctx, split, d, textKey, 'text', n);
-  const audio = checkModality(ctx, split, d, 'audio', 'audio', n);
-  const vision = checkModality(ctx, split, d, 'vision', 'vision', n);
+  const audio = checkModality(ctx, split, d, K.audio, 'audio', n);
+  const vision = checkModality(ctx, split, d, K.vision, 'vision', n);
   const labelPath = `${split}.${labelKey}`;
   const lv = toNumberList(ctx, labelPath, d[labelKey]);
   if (isNdArray(d[labelKey])) ctx.report.dtypes[labelPath] = (d[labelKey] as NdArray).dtype.str;
@@ -317,7 +332,7 @@ export function inspectMmsa(parsed: ParsedPickle, opts: LoadMmsaOptions = {}): {
   const report = emptyReport(file, 'mmsa-pickle');
   report.protocol = parsed.info.protocol;
   report.numpyModules = parsed.info.numpyModules;
-  report.textKey = opts.textKey ?? 'text';
+  report.textKey = roleKeys(opts).text;
   const ctx: Ctx = { file, report, opts };
   const root = parsed.value;
   if (!isDict(root)) {

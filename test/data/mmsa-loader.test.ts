@@ -90,6 +90,17 @@ describe('loadMmsaPickle on committed numpy fixtures', () => {
   });
 });
 
+describe('loadMmsaPickle key mapping', () => {
+  it('keys from a spec data block pick the arrays per role', () => {
+    const ds = loadMmsaPickle(fx('mmsa_edge_p4_np2.pkl'), { keys: { label: 'regression_labels_T', vision: 'vision' } });
+    const exp = JSON.parse(fs.readFileSync(fx('mmsa_edge_p4_np2.expected.json'), 'utf8'));
+    expect(Array.from(ds.train.labels)).toEqual(exp.train.labels);
+    const e = catchDataError(() => loadMmsaPickle(fx('mmsa_edge_p4_np2.pkl'), { keys: { audio: 'covarep' } }));
+    expect(e.code).toBe('SMC6011');
+    expect(e.message).toContain('train.covarep is missing');
+  });
+});
+
 describe('loadMmsaPickle errors', () => {
   it('shape mismatch names key, expected and found shapes', () => {
     const e = catchDataError(() => loadMmsaPickle(fx('mmsa_unaligned_p5_np2.pkl'), { expect: { text: [6, 12], audio: [375, 5], vision: [500, 20] } }));
