@@ -15,8 +15,12 @@ If no numpy 1.x interpreter is available, `--np1-style` makes a numpy-2 interpre
 protocol-2 numpy-1.x fixture by byte-patching the GLOBAL opcode's module line
 ("numpy._core.multiarray\\n" -> "numpy.core.multiarray\\n").  In protocol 2 a GLOBAL is two
 newline-terminated text lines with no length prefix and there are no FRAME opcodes, so the
-patch yields exactly the stream numpy 1.x writes.  The committed *_np1* fixtures were written
+patch yields exactly the stream numpy 1.x writes (checked: for mmsa_aligned_p2_np1 the patched
+numpy-2.4 output is byte-identical to numpy 1.24's).  The committed *_np1* fixtures were written
 by a real numpy 1.24 (Debian's /usr/bin/python3).
+
+`mmsa_torch_p4_np2.pkl` imitates an MMSA-FET file saved with return_type='pt': `text` is a
+torch.Tensor reduced through torch._utils._rebuild_tensor_v2 (faked here; torch is not needed).
 
 Also writes `<fixture>.expected.json` with what the TypeScript loader must return:
 shapes, dtypes, ids, labels, -inf counts, and a weighted checksum of every feature array
@@ -145,7 +149,30 @@ def write(name, data, protocol, np1_patch=False):
 
 
 def variant_expected(name):
-    return 'bad' not in name
+    return 'bad' not in name and 'torch' not in name
+
+
+def torch_like():
+    import types
+    torch = types.ModuleType('torch')
+    tu = types.ModuleType('torch._utils')
+
+    def _rebuild_tensor_v2(*args):
+        return None
+    _rebuild_tensor_v2.__module__ = 'torch._utils'
+    _rebuild_tensor_v2.__qualname__ = '_rebuild_tensor_v2'
+    tu._rebuild_tensor_v2 = _rebuild_tensor_v2
+    sys.modules.setdefault('torch', torch)
+    sys.modules.setdefault('torch._utils', tu)
+
+    class FakeTensor:
+        def __reduce__(self):
+            return (_rebuild_tensor_v2, ('storage', 0, (2, 6, 12), (72, 12, 1), False))
+
+    data = build(26, True)
+    for d in data.values():
+        d['text'] = FakeTensor()
+    return data
 
 
 # ---- MT19937 frame masks, exactly as TFR-Net / MMSA generate_m -------------------------
@@ -226,6 +253,7 @@ def main():
         write('mmsa_unaligned_p2_np2', build(23, False), 2)
         write('mmsa_edge_p4_np2', build(24, False, 'edge'), 4)
         write('mmsa_bad_p4_np2', build(25, True, 'bad'), 4)
+        write('mmsa_torch_p4_np2', torch_like(), 4)
         write_masks()
     else:
         write('mmsa_aligned_p2_np1', build(11, True), 2)

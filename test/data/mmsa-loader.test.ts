@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { loadMmsaPickle } from '../../runtime/data/mmsa.js';
 import { DataError } from '../../runtime/data/errors.js';
 import { SPLITS } from '../../runtime/data/types.js';
+import { f32bytes, u4bytes, writePickle } from './helpers/pickle-writer.js';
 
 const FIX = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'data');
 const fx = (n: string) => path.join(FIX, n);
@@ -128,6 +129,55 @@ describe('loadMmsaPickle errors', () => {
   });
 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'smc-data-'));
+
+  it('torch tensors (MMSA-FET return_type="pt") -> SMC6004 naming the key', () => {
+    const e = catchDataError(() => loadMmsaPickle(fx('mmsa_torch_p4_np2.pkl')));
+    expect(e.code).toBe('SMC6004');
+    expect(e.message).toContain('train.text is object torch._utils._rebuild_tensor_v2');
+    expect(e.hint).toContain('return_type');
+  });
+
+  const arr = (shape: number[], fill = 0.5) => ({ kind: 'array' as const, dtype: '<f4', shape, data: f32bytes(new Array(shape.reduce((a, b) => a * b, 1)).fill(fill)) });
+  const split = (n: number, over: Record<string, unknown> = {}) => ({
+    id: { kind: 'array' as const, dtype: '<U2', shape: [n], data: u4bytes(Array.from({ length: n }, (_, i) => `s${i}`), 2) },
+    text: arr([n, 4, 3]), audio: arr([n, 5, 2]), vision: arr([n, 6, 2]), regression_labels: arr([n]),
+    ...over,
+  });
+
+  it('time-averaged (rank-2) features -> SMC6015 with expected and found shapes', () => {
+    const p = path.join(tmp, 'rank2.pkl');
+    writePickle(p, { train: split(3), valid: split(2, { vision: arr([2, 2]) }), test: split(2) } as never);
+    const e = catchDataError(() => loadMmsaPickle(p));
+    expect(e.code).toBe('SMC6015');
+    expect(e.message).toBe('valid.vision: expected shape (2, T, d), found (2, 2) (rank 2, need 3)');
+  });
+
+  it('per-sample shape differing between splits -> SMC6014', () => {
+    const p = path.join(tmp, 'splitshape.pkl');
+    writePickle(p, { train: split(3), valid: split(2), test: split(2, { audio: arr([2, 7, 2]) }) } as never);
+    const e = catchDataError(() => loadMmsaPickle(p));
+    expect(e.code).toBe('SMC6014');
+    expect(e.message).toContain('test.audio: found (2, 7, 2), but train.audio has per-sample shape (5, 2)');
+  });
+
+  it('a missing split or a non-dict top level -> SMC6010', () => {
+    const p = path.join(tmp, 'nosplit.pkl');
+    writePickle(p, { train: split(3), test: split(2) } as never);
+    const e = catchDataError(() => loadMmsaPickle(p));
+    expect(e.code).toBe('SMC6010');
+    expect(e.message).toBe("split 'valid' is missing; top-level keys: train, test");
+    const q = path.join(tmp, 'str.pkl');
+    writePickle(q, 'hello');
+    expect(catchDataError(() => loadMmsaPickle(q)).code).toBe('SMC6010');
+  });
+
+  it('labels of the wrong length -> SMC6012', () => {
+    const p = path.join(tmp, 'labels.pkl');
+    writePickle(p, { train: split(3, { regression_labels: arr([4]) }), valid: split(2), test: split(2) } as never);
+    const e = catchDataError(() => loadMmsaPickle(p));
+    expect(e.code).toBe('SMC6012');
+    expect(e.message).toBe('train.regression_labels: expected shape (3,) (N from train.id), found (4,)');
+  });
   const full = fs.readFileSync(fx('mmsa_unaligned_p4_np1.pkl'));
 
   for (const cut of [0.1, 0.5, 0.9, 0.999]) {
