@@ -1,7 +1,8 @@
 // The train step as one graph: forward + loss + backward + global-norm clipping + torch.optim.Adam (coupled L2
 // weight decay, bias correction, eps, per-group lr / weight decay). State = params, Adam m and v, step count.
-import { GraphBuilder, numel, type Graph } from './ir/graph.js';
+import { GraphBuilder, numel, type Graph, type ParamInfo } from './ir/graph.js';
 import { gradients } from './autodiff.js';
+import type { TrainSettings } from './check/settings.js';
 
 export interface OptimizerGroup {
   lr: number;
@@ -19,6 +20,35 @@ export interface TrainStepOptions {
   maxGradNorm?: number | null;
   /** Per parameter group overrides (ParamInfo.group → lr / weight decay). */
   groups?: Record<string, Partial<OptimizerGroup>>;
+  /**
+   * Groups by glob over parameter names (`*` matches any run of characters, dots included), as the spec's
+   * `train { group name { params = [...] } }`. The first matching pattern group wins over `groups`.
+   */
+  patternGroups?: { name: string; params: string[]; lr?: number; weightDecay?: number }[];
+}
+
+export function globToRegExp(glob: string): RegExp {
+  return new RegExp(`^${glob.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
+}
+
+/** The optimiser group, lr and weight decay that apply to one parameter. */
+export function paramGroup(p: ParamInfo, o: TrainStepOptions): { group: string } & OptimizerGroup {
+  const base = { lr: o.lr, weightDecay: o.weightDecay ?? 0 };
+  for (const pg of o.patternGroups ?? []) {
+    if (pg.params.some((glob) => globToRegExp(glob).test(p.name))) {
+      return { group: pg.name, lr: pg.lr ?? base.lr, weightDecay: pg.weightDecay ?? base.weightDecay };
+    }
+  }
+  return { group: p.group, ...base, ...(o.groups?.[p.group] ?? {}) };
+}
+
+/** Train-step options from a spec's resolved `train` settings (clip_grad_norm 0 = off). */
+export function trainStepOptionsFromSettings(t: TrainSettings, loss: string | number = 'loss'): TrainStepOptions {
+  return {
+    loss, lr: t.lr, eps: t.eps, betas: t.betas, weightDecay: t.weight_decay,
+    maxGradNorm: t.clip_grad_norm > 0 ? t.clip_grad_norm : null,
+    patternGroups: t.groups.map((g) => ({ name: g.name, params: g.params, lr: g.lr, weightDecay: g.weight_decay })),
+  };
 }
 
 export type StateKind = 'param' | 'adam_m' | 'adam_v' | 'step';
@@ -90,7 +120,7 @@ export function buildTrainStep(forward: Graph, o: TrainStepOptions): TrainStep {
     const bc1 = g.sub(c(1), g.binary('pow', c(b1), t1));
     const bc2sqrt = g.unary('sqrt', g.sub(c(1), g.binary('pow', c(b2), t1)));
     for (const p of updated) {
-      const grp = { lr: o.lr, weightDecay: o.weightDecay ?? 0, ...(o.groups?.[p.group] ?? {}) };
+      const grp = paramGroup(p, o);
       g.scoped(p.name, () => {
         const m = g.input(mName(p.name), p.shape);
         const v = g.input(vName(p.name), p.shape);

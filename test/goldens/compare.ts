@@ -11,7 +11,8 @@ export function mismatch(name: string, got: ArrayLike<number>, ref: ArrayLike<nu
   if (got.length !== ref.length) return `${name}: ${got.length} values, golden has ${ref.length}`;
   let worst = -1, wi = -1;
   for (let i = 0; i < ref.length; i++) {
-    const e = Math.abs(got[i]! - ref[i]!) / (tol.atol + tol.rtol * Math.abs(ref[i]!));
+    const d = Math.abs(got[i]! - ref[i]!);
+    const e = d === 0 ? 0 : d / (tol.atol + tol.rtol * Math.abs(ref[i]!));
     if (!(e <= worst)) { worst = e; wi = i; }
   }
   if (worst > 1 || Number.isNaN(worst)) return `${name}[${wi}]: got ${got[wi]}, golden ${ref[wi]} (${worst.toFixed(2)}× tolerance)`;

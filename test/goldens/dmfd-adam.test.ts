@@ -2,9 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { CASES } from './cases.js';
 import { buildCase } from './harness.js';
-import { readFixture } from './fixtures.js';
+import { readFixture, fixtureFeeds } from './fixtures.js';
 import { FORWARD, GRAD, mismatch } from './compare.js';
-import { fixtureFeeds } from './layers.test.js';
 import { run } from '../../runtime/interpreter/index.js';
 import { runTrainStep } from '../../runtime/interpreter/train.js';
 import { initTrainState } from '../../compiler/train-step.js';

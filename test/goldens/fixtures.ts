@@ -1,6 +1,7 @@
 // Golden fixture files: <case>.json (tensor index) + <case>.bin (little-endian float32), in test/fixtures/goldens.
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Feeds } from '../../runtime/interpreter/index.js';
 
 export const GOLDEN_DIR = new URL('../fixtures/goldens/', import.meta.url).pathname;
 
@@ -43,4 +44,14 @@ export function readFixture(name: string, dir = GOLDEN_DIR): Fixture {
     tensors.set(t.name, { shape: t.shape, data: all.slice(t.offset, t.offset + n) });
   }
   return { case: idx.case, meta: idx.meta, tensors };
+}
+
+/** Interpreter feeds from a fixture: `in:<name>` → input, `param:<name>` → parameter. */
+export function fixtureFeeds(f: Fixture): Feeds {
+  const feeds: Feeds = new Map();
+  for (const [k, v] of f.tensors) {
+    if (k.startsWith('in:')) feeds.set(k.slice(3), v.data);
+    if (k.startsWith('param:')) feeds.set(k.slice(6), v.data);
+  }
+  return feeds;
 }

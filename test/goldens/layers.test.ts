@@ -2,19 +2,11 @@
 import { describe, expect, it } from 'vitest';
 import { CASES } from './cases.js';
 import { buildCase } from './harness.js';
-import { readFixture, type Fixture } from './fixtures.js';
+import { readFixture, fixtureFeeds } from './fixtures.js';
 import { FORWARD, GRAD, mismatch } from './compare.js';
-import { run, type Feeds } from '../../runtime/interpreter/index.js';
+import { run } from '../../runtime/interpreter/index.js';
 import { validateGraph } from '../../compiler/ir/validate.js';
 
-export function fixtureFeeds(f: Fixture): Feeds {
-  const feeds: Feeds = new Map();
-  for (const [k, v] of f.tensors) {
-    if (k.startsWith('in:')) feeds.set(k.slice(3), v.data);
-    if (k.startsWith('param:')) feeds.set(k.slice(6), v.data);
-  }
-  return feeds;
-}
 
 describe('layer goldens (PyTorch)', () => {
   for (const c of CASES.filter((k) => k.name !== 'dmfd_stats' && k.name !== 'adam_step')) {
