@@ -210,6 +210,11 @@ export interface FrameMissingOptions {
    * untouched. Rows of the text feature that are all zero count as padding.
    */
   text?: 'zero' | 'keep';
+  /**
+   * Valid lengths per sample; default `audioLengths`/`visionLengths` of the split, else full T.
+   * For aligned MMSA data pass the text attention-mask sums, as MMSA does.
+   */
+  lengths?: { audio?: ArrayLike<number>; vision?: ArrayLike<number> };
 }
 
 export interface FrameMissingResult extends ModalityArrays {
@@ -229,8 +234,8 @@ export function applyFrameMissing(ds: ModalityArrays, o: FrameMissingOptions): F
   const rates = typeof o.rate === 'number' ? [o.rate, o.rate, o.rate] : o.rate;
   const seeds = o.seeds ?? [111, 1111, 11111];
   const out = cloneArrays(ds) as FrameMissingResult;
-  const a = frameMissingMask({ n: ds.n, T: ds.audioShape[0], lengths: ds.audioLengths, rate: rates[1]!, seed: seeds[1] });
-  const v = frameMissingMask({ n: ds.n, T: ds.visionShape[0], lengths: ds.visionLengths, rate: rates[2]!, seed: seeds[2] });
+  const a = frameMissingMask({ n: ds.n, T: ds.audioShape[0], lengths: o.lengths?.audio ?? ds.audioLengths, rate: rates[1]!, seed: seeds[1] });
+  const v = frameMissingMask({ n: ds.n, T: ds.visionShape[0], lengths: o.lengths?.vision ?? ds.visionLengths, rate: rates[2]!, seed: seeds[2] });
   zeroFrames(out.audio, ds.audioShape, a.missingMask, ds.n);
   zeroFrames(out.vision, ds.visionShape, v.missingMask, ds.n);
   out.masks = { audio: a.missingMask, vision: v.missingMask };

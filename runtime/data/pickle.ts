@@ -401,6 +401,14 @@ export function parsePickleSource<T = unknown>(source: ByteSource, opts: { lazyT
       });
     }
     const msg = e instanceof Error ? e.message : String(e);
+    if (/out-of-band/.test(msg)) {
+      throw new DataError({
+        code: 'SMC6004',
+        message: 'pickle refers to protocol-5 out-of-band buffers, which a file cannot carry',
+        location: where(Math.max(0, reader.position - 1)),
+        hint: 're-save it with pickle.dump(obj, f, protocol=5) without buffer_callback (or protocol 4)',
+      });
+    }
     throw new DataError({
       code: 'SMC6002',
       message: `pickle is corrupt: ${msg}`,

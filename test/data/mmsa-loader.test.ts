@@ -226,3 +226,14 @@ describe('loadMmsaPickle errors', () => {
     expect(e.code).toBe('SMC6005');
   });
 });
+
+describe('protocol-5 out-of-band buffers', () => {
+  it('NEXT_BUFFER in a file -> SMC6004 with a re-save hint', () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'smc-oob-'));
+    const p = path.join(tmp, 'oob.pkl');
+    fs.writeFileSync(p, Uint8Array.from([0x80, 5, 0x97, 0x2e])); // PROTO 5, NEXT_BUFFER, STOP
+    const e = catchDataError(() => loadMmsaPickle(p));
+    expect(e.code).toBe('SMC6004');
+    expect(e.hint).toContain('buffer_callback');
+  });
+});
