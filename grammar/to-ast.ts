@@ -3,7 +3,7 @@
 import type { CstNode, IToken, IRecognitionException } from 'chevrotain';
 import type * as A from './ast.js';
 import { diag, type Diagnostic, type Span } from './diagnostics.js';
-import { smcirLexer } from './lexer.js';
+import { smcirLexer, StringLit, UnterminatedString } from './lexer.js';
 import { smcirParser } from './parser.js';
 
 type Children = Record<string, (CstNode | IToken)[] | undefined>;
@@ -43,6 +43,12 @@ class AstBuilder {
   constructor(private readonly file: string) {}
 
   span(n: CstNode | IToken): Span {
+    if (!isToken(n) && n.location && !Number.isNaN(n.location.startOffset) && n.location.startLine !== undefined) {
+      const l = n.location;
+      const s: Span = { file: this.file, line: l.startLine!, column: l.startColumn! };
+      if (l.endLine === l.startLine && l.endColumn !== undefined && !Number.isNaN(l.endColumn)) s.endColumn = l.endColumn;
+      return s;
+    }
     const a = firstToken(n);
     const b = lastToken(n);
     if (!a) return { file: this.file, line: 1, column: 1 };
@@ -272,12 +278,12 @@ class AstBuilder {
     let e = this.expr(this.node(ch, 'atom'));
     // Suffixes in source order.
     const suffixes = [...this.nodes(ch, 'callSuffix'), ...this.nodes(ch, 'memberSuffix'), ...this.nodes(ch, 'indexSuffix')].sort(
-      (a, b) => (firstToken(a)?.startOffset ?? 0) - (firstToken(b)?.startOffset ?? 0),
+      (a, b) => (a.location?.startOffset ?? 0) - (b.location?.startOffset ?? 0),
     );
     for (const s of suffixes) {
       const span = { ...e.span };
-      const last = lastToken(s);
-      if (last && last.startLine === span.line && last.endColumn !== undefined) span.endColumn = last.endColumn;
+      const end = s.location;
+      if (end && end.endLine === span.line && end.endColumn !== undefined && !Number.isNaN(end.endColumn)) span.endColumn = end.endColumn;
       if (s.name === 'callSuffix') {
         const args = this.nodes(s.children, 'arg').map((a): A.Arg => {
           const ac = a.children;
@@ -386,10 +392,11 @@ export function parseSmcir(text: string, file: string): ParseResult {
     const ch = text.substr(e.offset, 1);
     diagnostics.push(diag('SMC1001', `unexpected character \`${ch}\``, span, 'remove it; comments start with `#`'));
   }
-  const tokens = lexed.tokens.filter((t) => {
-    if (t.tokenType.name !== 'UnterminatedString') return true;
+  // An unterminated string is reported once and then parsed as if it were closed, to avoid follow-on errors.
+  const tokens = lexed.tokens.map((t) => {
+    if (t.tokenType !== UnterminatedString) return t;
     diagnostics.push(diag('SMC1002', 'this string is not closed', spanOfToken(file, t), 'add the closing `"` on the same line'));
-    return false;
+    return { ...t, image: `${t.image}"`, tokenType: StringLit, tokenTypeIdx: StringLit.tokenTypeIdx! };
   });
   smcirParser.input = tokens;
   const cst = smcirParser.file();

@@ -106,7 +106,10 @@ export class Elaborator {
 
   private toDiagnostic(e: unknown, span: Span): Diagnostic {
     if (e instanceof DiagnosticError) return e.diagnostic;
-    if (e instanceof ShapeError) return diag('SMC3001', e.message, span, this.callStack.length ? `in ${this.callStack.join(' → ')}` : undefined);
+    if (e instanceof ShapeError) {
+      const where = this.callStack.filter((c) => !c.startsWith('new '));
+      return diag('SMC3001', e.message, span, where.length ? `in ${where.join(' → ')}` : undefined);
+    }
     const msg = e instanceof Error ? e.message : String(e);
     return diag('SMC3004', msg, span);
   }
@@ -192,7 +195,7 @@ export class Elaborator {
     const b = scope.lookup(name);
     if (b) {
       b.used = true;
-      if (b.value.t === 'none' && b.kind === 'let' && this.poisoned.has(b)) throw new Poisoned();
+      if (this.poisoned.has(b)) throw new Poisoned();
       return b.value;
     }
     const g = this.lookupGlobal(name, span);
@@ -451,7 +454,12 @@ export class Elaborator {
           if (m.kind === 'param') return this.declareParam(m, path, frozen || m.frozen, env);
           return this.instantiate(m.value, mpath, frozen || m.frozen, env, m.span);
         }, m.span);
-        if (value === undefined) continue;
+        if (value === undefined) {
+          const b: Binding = { value: { t: 'none' }, span: m.name.span, used: true, kind: 'let' };
+          this.poisoned.add(b);
+          env.vars.set(m.name.name, b);
+          continue;
+        }
         if (env.vars.has(m.name.name)) {
           this.diagnostics.push(diag('SMC2002', `\`${m.name.name}\` is already declared in block \`${name}\``, m.name.span));
           continue;
@@ -495,7 +503,7 @@ export class Elaborator {
       fail('SMC2004', `\`${inst.path}\` (${decl.name.name}) takes ${fwd.params.length} argument${fwd.params.length === 1 ? '' : 's'} (${fwd.params.map((p) => p.name).join(', ')}), got ${args.positional.length}`, span);
     }
     if (++this.callDepth > 64) fail('SMC2015', 'blocks call each other too deeply', span);
-    this.callStack.push(`${inst.path} (${decl.name.name})`);
+    this.callStack.push(inst.path ? `${inst.path} (${decl.name.name})` : `model ${decl.name.name}`);
     try {
       const scope = new Scope((inst as { scope?: Scope }).scope);
       fwd.params.forEach((p, i) => scope.vars.set(p.name, { value: args.positional[i]!.value, span: p.span, used: false, kind: 'arg' }));
@@ -616,12 +624,14 @@ export class Elaborator {
             this.guard(() => this.callInstance(inst, { positional: args as { value: Value; span: Span }[], named: [] }, fwd.span), fwd.span);
           }
         }
-        this.reportUnusedMembers(inst);
+        // After an error, members look unused only because the failing statement never called them.
+        if (!this.diagnostics.some((d) => d.severity === 'error')) this.reportUnusedMembers(inst);
       }
     }
     for (const [k, v] of this.modelOutputs) this.g.output(k, v);
     let loss: number | undefined;
-    if (this.opts.withLoss) loss = this.buildLoss();
+    // A model that failed to elaborate would only produce follow-on errors in the loss.
+    if (this.opts.withLoss && !this.diagnostics.some((d) => d.severity === 'error')) loss = this.buildLoss();
     return { graph: this.g.build(), outputs: this.modelOutputs, loss, instances, stats: this.stats, diagnostics: this.diagnostics };
   }
 

@@ -47,7 +47,7 @@ export function loadProgram(entry: string, readFile: ReadFile, entryText?: strin
   const diagnostics: Diagnostic[] = [];
   const done = new Set<string>();
 
-  const visit = (path: string, stack: string[], importSpan?: Span, text?: string): void => {
+  const visit = (path: string, stack: string[], importSpan?: Span, text?: string, written?: string): void => {
     if (stack.includes(path)) {
       const cycle = [...stack.slice(stack.indexOf(path)), path].map(shortName).join(' → ');
       diagnostics.push(diag('SMC2008', `cyclic import: ${cycle}`, importSpan, 'remove one of these imports; shared parts can move to a file that both import'));
@@ -56,7 +56,7 @@ export function loadProgram(entry: string, readFile: ReadFile, entryText?: strin
     if (done.has(path)) return;
     const src = text ?? readFile(path);
     if (src === undefined) {
-      diagnostics.push(diag('SMC2007', `cannot read \`${importSpan ? shortName(path) : path}\``, importSpan, importSpan ? 'import paths are relative to the importing file' : 'check the path of the spec file'));
+      diagnostics.push(diag('SMC2007', `cannot read \`${written ?? path}\``, importSpan, importSpan ? 'import paths are relative to the importing file' : 'check the path of the spec file'));
       return;
     }
     program.sources.set(path, src);
@@ -64,7 +64,7 @@ export function loadProgram(entry: string, readFile: ReadFile, entryText?: strin
     diagnostics.push(...parseDiags);
     // Imports first, so this file's declarations replace theirs.
     for (const d of ast.decls) {
-      if (d.kind === 'import') visit(resolve(dirname(path), d.path), [...stack, path], d.span);
+      if (d.kind === 'import') visit(resolve(dirname(path), d.path), [...stack, path], d.span, undefined, d.path);
     }
     const seen = new Map<string, Span>();
     const once = (name: string, span: Span, what: string): boolean => {
