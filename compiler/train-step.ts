@@ -25,6 +25,12 @@ export interface TrainStepOptions {
    * `train { group name { params = [...] } }`. The first matching pattern group wins over `groups`.
    */
   patternGroups?: { name: string; params: string[]; lr?: number; weightDecay?: number }[];
+  /**
+   * torch.optim.Adam skips parameters whose .grad is None (not used in this step's forward, e.g. a generator when
+   * DMFD flags no sample). The graph always runs every branch, so a parameter with an all-zero gradient is taken
+   * as unused: its value, m, v and step count stay as they are (default true).
+   */
+  skipUnused?: boolean;
 }
 
 export function globToRegExp(glob: string): RegExp {
@@ -55,7 +61,7 @@ export type StateKind = 'param' | 'adam_m' | 'adam_v' | 'step';
 
 /** One state buffer: read at `node` (a param or input node) and replaced by the value of `update`. */
 export interface StateBinding {
-  /** Feed name: the parameter name, `adam.m.<param>`, `adam.v.<param>` or `adam.step`. */
+  /** Feed name: the parameter name, `adam.m.<param>`, `adam.v.<param>`, `adam.t.<param>` or `adam.step` (global count). */
   name: string;
   kind: StateKind;
   shape: number[];
@@ -81,6 +87,8 @@ export interface TrainStep {
 export const STEP_INPUT = 'adam.step';
 export const mName = (p: string): string => `adam.m.${p}`;
 export const vName = (p: string): string => `adam.v.${p}`;
+/** Per-parameter Adam step count (torch keeps one per parameter; it does not advance while the grad is None). */
+export const tName = (p: string): string => `adam.t.${p}`;
 
 export function buildTrainStep(forward: Graph, o: TrainStepOptions): TrainStep {
   const g = GraphBuilder.from(forward);
@@ -99,12 +107,13 @@ export function buildTrainStep(forward: Graph, o: TrainStepOptions): TrainStep {
   // clip_grad_norm_: total = ‖(‖g_i‖)_i‖₂, coef = min(max / (total + 1e-6), 1)
   let gradNorm = c(0);
   const grads = new Map<string, number>();
+  const sumSq = new Map<string, number>();
   g.scoped('clip', () => {
-    const sq = updated.map((p) => {
+    for (const p of updated) {
       const gr = raw.get(p.node)!;
-      return g.sum(g.unary('square', gr), g.shape(gr).map((_, i) => i));
-    });
-    gradNorm = g.unary('sqrt', sq.reduce((a, b) => g.add2(a, b), c(0)));
+      sumSq.set(p.name, g.sum(g.unary('square', gr), g.shape(gr).map((_, i) => i)));
+    }
+    gradNorm = g.unary('sqrt', [...sumSq.values()].reduce((a, b) => g.add2(a, b), c(0)));
     const coef = o.maxGradNorm == null ? undefined : g.binary('min', g.div(c(o.maxGradNorm), g.add2(gradNorm, c(1e-6))), c(1));
     for (const p of updated) {
       const gr = raw.get(p.node)!;
@@ -113,27 +122,38 @@ export function buildTrainStep(forward: Graph, o: TrainStepOptions): TrainStep {
   });
 
   const state: StateBinding[] = [];
+  const skipUnused = o.skipUnused ?? true;
   g.scoped('adam', () => {
     const t = g.input(STEP_INPUT, []);
-    const t1 = g.add2(t, c(1));
-    state.push({ name: STEP_INPUT, kind: 'step', shape: [], node: t, update: t1 });
-    const bc1 = g.sub(c(1), g.binary('pow', c(b1), t1));
-    const bc2sqrt = g.unary('sqrt', g.sub(c(1), g.binary('pow', c(b2), t1)));
+    state.push({ name: STEP_INPUT, kind: 'step', shape: [], node: t, update: g.add2(t, c(1)) });
     for (const p of updated) {
       const grp = paramGroup(p, o);
       g.scoped(p.name, () => {
         const m = g.input(mName(p.name), p.shape);
         const v = g.input(vName(p.name), p.shape);
+        const tp = g.input(tName(p.name), []);
+        // torch skips a parameter whose .grad is None (not used this step): here, an all-zero gradient
+        const used = skipUnused ? g.binary('gt', sumSq.get(p.name)!, c(0)) : c(1);
+        const t1 = g.add2(tp, used);
+        const tb = g.binary('max', t1, c(1));
+        const bc1 = g.sub(c(1), g.binary('pow', c(b1), tb));
+        const bc2sqrt = g.unary('sqrt', g.sub(c(1), g.binary('pow', c(b2), tb)));
         let gr = grads.get(p.name)!;
         if (grp.weightDecay !== 0) gr = g.add2(gr, g.mul(p.node, c(grp.weightDecay)));
-        const m1 = g.add2(g.mul(m, c(b1)), g.mul(gr, c(1 - b1)));
-        const v1 = g.add2(g.mul(v, c(b2)), g.mul(g.unary('square', gr), c(1 - b2)));
+        let m1 = g.add2(g.mul(m, c(b1)), g.mul(gr, c(1 - b1)));
+        let v1 = g.add2(g.mul(v, c(b2)), g.mul(g.unary('square', gr), c(1 - b2)));
         const denom = g.add2(g.div(g.unary('sqrt', v1), bc2sqrt), c(eps));
         const stepSize = g.div(c(grp.lr), bc1);
-        const p1 = g.sub(p.node, g.mul(stepSize, g.div(m1, denom)));
+        let p1 = g.sub(p.node, g.mul(stepSize, g.div(m1, denom)));
+        if (skipUnused) {
+          p1 = g.select(used, p1, p.node);
+          m1 = g.select(used, m1, m);
+          v1 = g.select(used, v1, v);
+        }
         state.push({ name: p.name, kind: 'param', shape: [...p.shape], node: p.node, update: p1, param: p.name });
         state.push({ name: mName(p.name), kind: 'adam_m', shape: [...p.shape], node: m, update: m1, param: p.name });
         state.push({ name: vName(p.name), kind: 'adam_v', shape: [...p.shape], node: v, update: v1, param: p.name });
+        state.push({ name: tName(p.name), kind: 'step', shape: [], node: tp, update: t1, param: p.name });
       });
     }
   });
@@ -144,7 +164,7 @@ export function buildTrainStep(forward: Graph, o: TrainStepOptions): TrainStep {
 }
 
 /** Initial optimiser state for a step: the given parameter values, zero m and v, step count 0. */
-export function initTrainState(step: TrainStep, params: Map<string, Float32Array>): Map<string, Float32Array> {
+export function initTrainState(step: TrainStep, params: ReadonlyMap<string, Float32Array>): Map<string, Float32Array> {
   const st = new Map<string, Float32Array>();
   for (const p of step.graph.params) {
     const v = params.get(p.name);
