@@ -1,0 +1,260 @@
+// Kernel IR: expression kernels (elementwise + at most one row reduction), the matmul template, named routines.
+//
+// Every value is f32 (as in the tensor graph: comparisons give 0/1, select tests != 0). Buffers are flat f32
+// arrays; an expression addresses them through affine index maps over the kernel's iteration domain, which is
+// how broadcast (stride 0), permute (permuted strides) and slice (offset) fuse into a load.
+
+import type { BinaryOp, UnaryOp } from '../ir/graph.js';
+export type { BinaryOp, UnaryOp };
+
+/** Flat element index = offset + Σ coord[d] · strides[d] over the iteration domain's axes. */
+export interface AffineMap {
+  offset: number;
+  strides: number[];
+  /** Clamp the index into the buffer (loads masked by a select, e.g. padding, may point outside it). */
+  clamp?: boolean;
+}
+
+export type Expr =
+  | { k: 'const'; value: number } // may be ±Infinity or NaN: emitted from bit patterns
+  | { k: 'load'; input: number; map: AffineMap }
+  | { k: 'gather'; input: number; index: Expr } // load at a computed flat index (truncated to an integer)
+  | { k: 'coord'; axis: number } // the iteration coordinate, as f32
+  | { k: 'acc'; stage: number } // result of reduction stage `stage` (epilogues and later prologues)
+  | { k: 'unary'; op: UnaryOp | 'isnan' | 'floor'; a: Expr }
+  | { k: 'binary'; op: BinaryOp; a: Expr; b: Expr }
+  | { k: 'select'; cond: Expr; a: Expr; b: Expr }; // cond != 0 ? a : b
+
+/** A storage buffer a kernel reads: a logical tensor name and its length in f32 elements. */
+export interface BufferDecl {
+  name: string;
+  size: number;
+}
+
+/** A tensor a kernel writes, at the flat (row-major) index of its iteration coordinates. */
+export interface OutputDecl extends BufferDecl {
+  expr: Expr;
+  /** Reduction kernels only: write one value per row (default) or one per element of the reduced axis ('full'). */
+  at?: 'row' | 'full';
+}
+
+/**
+ * One reduction over the innermost axis of the domain, in sequential stages over the same axis (stage i's
+ * prologue may read acc(j) for j < i: softmax = max, then sum of exp(x − max); layernorm = mean, then variance).
+ */
+export interface Reduction {
+  /** Length of the reduced axis (domain axis `shape.length`). */
+  size: number;
+  stages: { op: 'sum' | 'max'; prologue: Expr }[];
+}
+
+/** Elementwise expression tree(s) over the domain `shape`, optionally with a row reduction. */
+export interface ExprKernel {
+  kind: 'expr';
+  name: string;
+  /** Output domain (for reductions: the row axes; the reduced axis is appended as axis `shape.length`). */
+  shape: number[];
+  inputs: BufferDecl[];
+  outputs: OutputDecl[];
+  reduce?: Reduction;
+}
+
+export type Activation = 'none' | 'relu' | 'gelu' | 'tanh' | 'sigmoid';
+
+/** Operand addressing for matmul: element (z1, z2, row, col) at offset + z1·batch[0] + z2·batch[1] + row·rowStride + col·colStride. */
+export interface MatmulOperand {
+  input: number;
+  offset: number;
+  batchStrides: [number, number];
+  rowStride: number;
+  colStride: number;
+}
+
+/**
+ * C[z1, z2, m, n] = epilogue(Σ_k A[z1, z2, m, k] · B[z1, z2, k, n]); C is contiguous [batch0, batch1, M, N].
+ * Epilogue: act(scale · acc + bias) + residual, then C = that (or C += that when accumulate).
+ */
+export interface MatmulKernel {
+  kind: 'matmul';
+  name: string;
+  batch: [number, number];
+  M: number;
+  N: number;
+  K: number;
+  inputs: BufferDecl[];
+  a: MatmulOperand;
+  b: MatmulOperand;
+  output: BufferDecl;
+  scale?: number;
+  bias?: { input: number; offset: number; along: 'n' | 'm' };
+  activation?: Activation;
+  /** Contiguous like C (offset into its buffer). */
+  residual?: { input: number; offset: number };
+  accumulate?: boolean;
+}
+
+/** A [batch, time, features] view with unit feature stride: element (b, t, f) at offset + b·batchStride + t·timeStride + f. */
+export interface SeqView {
+  offset: number;
+  batchStride: number;
+  timeStride: number;
+}
+
+/**
+ * LSTM recurrence of one layer and direction, all time steps in one dispatch (PyTorch gate order i, f, g, o).
+ * inputs: [xproj (= x·W_ihᵀ + b_ih + b_hh, 4H features, viewed by `xproj`), W_hh [4H, H]];
+ * outputs: [h (viewed by `h`), c [B, T, H], gates [B, T, 4H] after activation]. h0 = c0 = 0.
+ */
+export interface LstmForwardKernel {
+  kind: 'lstm-forward';
+  name: string;
+  batch: number;
+  steps: number;
+  hidden: number;
+  reverse: boolean;
+  inputs: [BufferDecl, BufferDecl];
+  outputs: [BufferDecl, BufferDecl, BufferDecl];
+  xproj: SeqView;
+  h: SeqView;
+}
+
+/**
+ * Backward of LstmForwardKernel: inputs [dh (viewed by `dh`: gradient of the h outputs), gates, c, W_hh];
+ * outputs [dgates [B, T, 4H] (gradient of the pre-activation gates), dcState [B, H] scratch].
+ * The weight and input gradients are matmuls over dgates outside this routine.
+ */
+export interface LstmBackwardKernel {
+  kind: 'lstm-backward';
+  name: string;
+  batch: number;
+  steps: number;
+  hidden: number;
+  reverse: boolean;
+  inputs: [BufferDecl, BufferDecl, BufferDecl, BufferDecl];
+  outputs: [BufferDecl, BufferDecl];
+  dh: SeqView;
+}
+
+/** Per row of x [rows, length]: numpy-style `bins`-bin histogram over [min, max]; outputs [entropy [rows], counts [rows, bins]]. */
+export interface HistEntropyKernel {
+  kind: 'hist-entropy';
+  name: string;
+  rows: number;
+  length: number;
+  bins: number;
+  inputs: [BufferDecl];
+  outputs: [BufferDecl, BufferDecl];
+}
+
+/** Per row: sklearn mutual_info_score of two count vectors [rows, bins] read as labelings of `bins` items. */
+export interface CountMiKernel {
+  kind: 'count-mi';
+  name: string;
+  rows: number;
+  bins: number;
+  inputs: [BufferDecl, BufferDecl];
+  outputs: [BufferDecl];
+}
+
+/**
+ * Per row: mutual information (nats) of the joint `bins`×`bins` histogram of x and y [rows, length], each binned
+ * over its own range. outputs [mi [rows], scratch [rows, bins² + 2·bins] (the joint and marginal counts)].
+ */
+export interface JointMiKernel {
+  kind: 'joint-mi';
+  name: string;
+  rows: number;
+  length: number;
+  bins: number;
+  inputs: [BufferDecl, BufferDecl];
+  outputs: [BufferDecl, BufferDecl];
+}
+
+/**
+ * Parameters live in arenas (params, grads, m, v: same layout). A block is a range of vec4 slots with one group;
+ * blocks are what workgroups of the norm and update kernels walk.
+ */
+export interface OptimizerLayout {
+  /** Arena length in f32 elements (multiple of 4). */
+  size: number;
+  blocks: { start: number; end: number; group: number }[]; // f32 element ranges, multiples of 4
+  groups: { lr: number; weightDecay: number }[];
+}
+
+/**
+ * Global-norm clipping prologue + step bookkeeping: partial sums of squares per block, then one invocation that
+ * writes state = [norm, clipScale, step, 1/bias_correction1, 1/sqrt(bias_correction2)] (step incremented).
+ * inputs [grads], outputs [partials [blocks], state [8] (read_write)].
+ */
+export interface GradNormKernel {
+  kind: 'grad-norm';
+  name: string;
+  layout: OptimizerLayout;
+  /** 0 or undefined: no clipping (scale 1). */
+  maxNorm?: number;
+  beta1: number;
+  beta2: number;
+  inputs: [BufferDecl];
+  outputs: [BufferDecl, BufferDecl];
+}
+
+/** torch.optim.Adam (coupled L2 weight decay, bias correction) over the arena; inputs [grads, state], outputs [params, m, v] (read_write). */
+export interface AdamKernel {
+  kind: 'adam';
+  name: string;
+  layout: OptimizerLayout;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  inputs: [BufferDecl, BufferDecl];
+  outputs: [BufferDecl, BufferDecl, BufferDecl];
+}
+
+export type RoutineKernel =
+  | LstmForwardKernel
+  | LstmBackwardKernel
+  | HistEntropyKernel
+  | CountMiKernel
+  | JointMiKernel
+  | GradNormKernel
+  | AdamKernel;
+
+export type Kernel = ExprKernel | MatmulKernel | RoutineKernel;
+
+/** Tensors a kernel reads (inputs) and writes (outputs), by name, for liveness and binding. */
+export function kernelReads(k: Kernel): BufferDecl[] {
+  return k.inputs;
+}
+export function kernelWrites(k: Kernel): BufferDecl[] {
+  switch (k.kind) {
+    case 'expr':
+      return k.outputs;
+    case 'matmul':
+      return [k.output];
+    default:
+      return k.outputs;
+  }
+}
+
+// ---- small constructors (keep tests and lowering readable) ----
+export const c = (value: number): Expr => ({ k: 'const', value });
+export const load = (input: number, strides: number[], offset = 0): Expr => ({ k: 'load', input, map: { offset, strides } });
+export const coord = (axis: number): Expr => ({ k: 'coord', axis });
+export const acc = (stage = 0): Expr => ({ k: 'acc', stage });
+export const un = (op: UnaryOp | 'isnan' | 'floor', a: Expr): Expr => ({ k: 'unary', op, a });
+export const bin = (op: BinaryOp, a: Expr, b: Expr): Expr => ({ k: 'binary', op, a, b });
+export const sel = (cond: Expr, a: Expr, b: Expr): Expr => ({ k: 'select', cond, a, b });
+export const gather = (input: number, index: Expr): Expr => ({ k: 'gather', input, index });
+
+/** Row-major strides of a contiguous shape. */
+export function contiguousStrides(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i]!;
+  }
+  return s;
+}
+
+export const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);

@@ -1,0 +1,19 @@
+// A kernel after WGSL generation: the text, its binding table, uniform words and workgroup grid.
+
+export interface BindingSpec {
+  /** Logical tensor bound here; for a constant table, a name private to the kernel. */
+  tensor: string;
+  access: 'read' | 'read_write';
+  /** Constant table contents (e.g. Adam's block table): the executor uploads it once. */
+  data?: Uint32Array | Float32Array;
+}
+
+export interface LoweredKernel {
+  name: string;
+  wgsl: string;
+  /** Storage bindings, in @binding order from 0. */
+  bindings: BindingSpec[];
+  /** Uniform block (32-bit words) at @binding(bindings.length), when the kernel takes shapes as uniforms. */
+  uniform?: Uint32Array;
+  workgroups: [number, number, number];
+}

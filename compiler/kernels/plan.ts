@@ -1,0 +1,132 @@
+// Dispatch plan: a kernel program (tensors + kernel IR in execution order) lowered to WGSL kernels (deduplicated
+// by text), physical buffers from the memory plan, and the ordered dispatch list the executor encodes.
+import { createHash } from 'node:crypto';
+import type { Kernel } from './ir.js';
+import type { KernelConfig } from './select.js';
+import type { LoweredKernel } from './lowered.js';
+import { lowerKernel, type LowerOptions } from './lower.js';
+import { planMemory, type PlanTensor } from './memory-plan.js';
+import { KernelError } from './errors.js';
+
+export type TensorRole = 'input' | 'output' | 'param' | 'grad' | 'state' | 'temp';
+
+export interface ProgramTensor {
+  name: string;
+  /** f32 elements. */
+  size: number;
+  role: TensorRole;
+  /** Lives inside another (pinned) tensor at an element offset: parameters inside the parameter arena. */
+  alias?: { of: string; offset: number };
+}
+
+export interface KernelProgram {
+  tensors: ProgramTensor[];
+  kernels: Kernel[];
+}
+
+export type PlanBinding = { buffer: number; byteOffset: number; byteSize: number } | { constant: number };
+
+export interface PlanDispatch {
+  /** Kernel name (its label in errors and timings). */
+  label: string;
+  /** Index into DispatchPlan.kernels. */
+  kernel: number;
+  bindings: PlanBinding[];
+  uniform?: Uint32Array;
+  workgroups: [number, number, number];
+}
+
+export interface PlanKernel {
+  name: string;
+  wgsl: string;
+  /** Bind group layout: access of each storage binding, then 'uniform' when the kernel takes one. */
+  layout: ('read' | 'read_write' | 'uniform')[];
+  /** sha256 of the WGSL text (bundle manifests, pipeline cache keys). */
+  hash: string;
+}
+
+export interface DispatchPlan {
+  kernels: PlanKernel[];
+  buffers: { label: string; bytes: number }[];
+  constants: (Uint32Array | Float32Array)[];
+  tensors: Map<string, { buffer: number; byteOffset: number; size: number; role: TensorRole }>;
+  dispatches: PlanDispatch[];
+}
+
+/** WGSL without comments: kernels that differ only in names (comments) share one pipeline. */
+export const wgslCode = (wgsl: string): string => wgsl.replace(/\/\/[^\n]*/g, '').replace(/[ \t]+\n/g, '\n');
+
+/** sha256 of the comment-free WGSL. */
+export const wgslHash = (wgsl: string): string => createHash('sha256').update(wgslCode(wgsl)).digest('hex');
+
+/** Plans already-lowered kernels (tests and benchmarks that build WGSL kernels directly). */
+export function planLowered(tensors: ProgramTensor[], lowered: LoweredKernel[], alignment = 256): DispatchPlan {
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  const first = new Map<string, number>();
+  const last = new Map<string, number>();
+  lowered.forEach((lk, i) => {
+    for (const b of lk.bindings) {
+      if (b.data) continue;
+      let t = byName.get(b.tensor);
+      if (!t) throw new KernelError('SMC4101', `binds tensor ${b.tensor}, which the program does not declare`, lk.name);
+      while (t.alias) t = byName.get(t.alias.of)!;
+      for (const n of new Set([b.tensor, t.name])) {
+        if (!first.has(n)) first.set(n, i);
+        last.set(n, i);
+      }
+    }
+  });
+  const planTensors: PlanTensor[] = tensors.map((t) => ({
+    name: t.name,
+    bytes: t.size * 4,
+    pinned: t.role !== 'temp',
+    alias: t.alias ? { of: t.alias.of, byteOffset: t.alias.offset * 4 } : undefined,
+    first: first.get(t.name) ?? -1,
+    last: last.get(t.name) ?? -1,
+  }));
+  const mem = planMemory(planTensors, alignment);
+  const kernels: PlanKernel[] = [];
+  const byWgsl = new Map<string, number>();
+  const constants: (Uint32Array | Float32Array)[] = [];
+  const dispatches: PlanDispatch[] = lowered.map((lk) => {
+    const hash = wgslHash(lk.wgsl);
+    let ki = byWgsl.get(hash);
+    if (ki === undefined) {
+      ki = kernels.length;
+      byWgsl.set(hash, ki);
+      kernels.push({
+        name: lk.name,
+        wgsl: lk.wgsl,
+        layout: [...lk.bindings.map((b) => b.access), ...(lk.uniform ? (['uniform'] as const) : [])],
+        hash,
+      });
+    }
+    const bindings: PlanBinding[] = lk.bindings.map((b) => {
+      if (b.data) {
+        constants.push(b.data);
+        return { constant: constants.length - 1 };
+      }
+      const p = mem.place.get(b.tensor)!;
+      return { buffer: p.buffer, byteOffset: p.byteOffset, byteSize: byName.get(b.tensor)!.size * 4 };
+    });
+    return { label: lk.name, kernel: ki, bindings, uniform: lk.uniform, workgroups: lk.workgroups };
+  });
+  const tensorsOut = new Map<string, { buffer: number; byteOffset: number; size: number; role: TensorRole }>();
+  for (const t of tensors) {
+    const p = mem.place.get(t.name);
+    if (p) tensorsOut.set(t.name, { ...p, size: t.size, role: t.role });
+  }
+  return {
+    kernels,
+    buffers: mem.buffers.map((b) => ({ label: b.tensors.slice(0, 3).join(',') + (b.tensors.length > 3 ? ',…' : ''), bytes: b.bytes })),
+    constants,
+    tensors: tensorsOut,
+    dispatches,
+  };
+}
+
+/** Lowers every kernel of the program for the adapter configuration and plans buffers and dispatches. */
+export function buildDispatchPlan(program: KernelProgram, cfg: KernelConfig, opts: LowerOptions = {}): DispatchPlan {
+  const lowered = program.kernels.flatMap((k) => lowerKernel(k, cfg, opts));
+  return planLowered(program.tensors, lowered, cfg.storageOffsetAlignment);
+}

@@ -1,0 +1,371 @@
+// Plain-JS reference semantics of every kernel IR kind (f64 arithmetic, f32 storage): the oracle for GPU tests.
+import type { Expr, ExprKernel, Kernel, MatmulKernel } from './ir.js';
+import { numel } from './ir.js';
+
+export type TensorEnv = Map<string, Float32Array>;
+
+const f = Math.fround;
+
+/** erf to ~1e-12: Maclaurin series below 3, Abramowitz–Stegun 7.1.26 above (erf is 1 − 2e-5 there). */
+export function erf(x: number): number {
+  const a = Math.abs(x);
+  if (a < 3) {
+    let term = x;
+    let sum = x;
+    const x2 = x * x;
+    for (let n = 1; n < 80; n++) {
+      term *= -x2 / n;
+      const t = term / (2 * n + 1);
+      sum += t;
+      if (Math.abs(t) < 1e-17 * Math.abs(sum)) break;
+    }
+    return (2 / Math.sqrt(Math.PI)) * sum;
+  }
+  const t = 1 / (1 + 0.3275911 * a);
+  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
+  return Math.sign(x) * (1 - poly * Math.exp(-x * x));
+}
+
+export const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
+
+export function unaryRef(op: string, a: number): number {
+  switch (op) {
+    case 'neg': return -a;
+    case 'exp': return Math.exp(a);
+    case 'log': return Math.log(a);
+    case 'sqrt': return Math.sqrt(a);
+    case 'rsqrt': return 1 / Math.sqrt(a);
+    case 'recip': return 1 / a;
+    case 'abs': return Math.abs(a);
+    case 'sign': return Math.sign(a);
+    case 'floor': return Math.floor(a);
+    case 'square': return a * a;
+    case 'relu': return Math.max(a, 0);
+    case 'tanh': return Math.tanh(a);
+    case 'sigmoid': return sigmoid(a);
+    case 'erf': return erf(a);
+    case 'gelu': return 0.5 * a * (1 + erf(a / Math.SQRT2));
+    case 'isnan': return Number.isNaN(a) ? 1 : 0;
+  }
+  throw new Error(`reference: unknown unary ${op}`);
+}
+
+export function binaryRef(op: string, a: number, b: number): number {
+  switch (op) {
+    case 'add': return a + b;
+    case 'sub': return a - b;
+    case 'mul': return a * b;
+    case 'div': return a / b;
+    case 'max': return Math.max(a, b);
+    case 'min': return Math.min(a, b);
+    case 'pow': return Math.pow(a, b);
+    case 'lt': return a < b ? 1 : 0;
+    case 'le': return a <= b ? 1 : 0;
+    case 'gt': return a > b ? 1 : 0;
+    case 'ge': return a >= b ? 1 : 0;
+    case 'eq': return a === b ? 1 : 0;
+    case 'ne': return a !== b ? 1 : 0;
+  }
+  throw new Error(`reference: unknown binary ${op}`);
+}
+
+function get(env: TensorEnv, name: string, size: number): Float32Array {
+  let t = env.get(name);
+  if (!t) {
+    t = new Float32Array(size);
+    env.set(name, t);
+  }
+  return t;
+}
+
+function evalExpr(e: Expr, ins: Float32Array[], coords: number[], accs: number[]): number {
+  switch (e.k) {
+    case 'const': return e.value;
+    case 'coord': return coords[e.axis] ?? 0;
+    case 'acc': return accs[e.stage]!;
+    case 'load': {
+      let i = e.map.offset;
+      e.map.strides.forEach((s, d) => (i += s * (coords[d] ?? 0)));
+      const a = ins[e.input]!;
+      return a[e.map.clamp ? Math.min(Math.max(i, 0), a.length - 1) : i]!;
+    }
+    case 'gather': {
+      const a = ins[e.input]!;
+      const i = Math.min(Math.max(Math.trunc(evalExpr(e.index, ins, coords, accs)), 0), a.length - 1);
+      return a[i]!;
+    }
+    case 'unary': return unaryRef(e.op, evalExpr(e.a, ins, coords, accs));
+    case 'binary': return binaryRef(e.op, evalExpr(e.a, ins, coords, accs), evalExpr(e.b, ins, coords, accs));
+    case 'select': return evalExpr(e.cond, ins, coords, accs) !== 0 ? evalExpr(e.a, ins, coords, accs) : evalExpr(e.b, ins, coords, accs);
+  }
+}
+
+function unravel(i: number, shape: number[]): number[] {
+  const c = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    c[d] = i % shape[d]!;
+    i = Math.floor(i / shape[d]!);
+  }
+  return c;
+}
+
+function evalExprKernel(k: ExprKernel, env: TensorEnv): void {
+  const ins = k.inputs.map((b) => env.get(b.name) ?? new Float32Array(b.size));
+  const outs = k.outputs.map((o) => get(env, o.name, o.size));
+  const rows = numel(k.shape);
+  const R = k.reduce?.size ?? 0;
+  for (let r = 0; r < rows; r++) {
+    const rc = unravel(r, k.shape);
+    const accs: number[] = [];
+    for (const st of k.reduce?.stages ?? []) {
+      let a = st.op === 'sum' ? 0 : -Infinity;
+      for (let j = 0; j < R; j++) {
+        const v = evalExpr(st.prologue, ins, [...rc, j], accs);
+        a = st.op === 'sum' ? a + v : Math.max(a, v);
+      }
+      accs.push(f(a));
+    }
+    k.outputs.forEach((o, oi) => {
+      if (o.at === 'full') for (let j = 0; j < R; j++) outs[oi]![r * R + j] = evalExpr(o.expr, ins, [...rc, j], accs);
+      else outs[oi]![r] = evalExpr(o.expr, ins, [...rc, 0], accs);
+    });
+  }
+}
+
+function evalMatmul(k: MatmulKernel, env: TensorEnv): void {
+  const ins = k.inputs.map((b) => env.get(b.name)!);
+  const C = get(env, k.output.name, k.output.size);
+  const A = ins[k.a.input]!;
+  const B = ins[k.b.input]!;
+  const { M, N, K } = k;
+  for (let z0 = 0; z0 < k.batch[0]; z0++) {
+    for (let z1 = 0; z1 < k.batch[1]; z1++) {
+      const aZ = k.a.offset + z0 * k.a.batchStrides[0] + z1 * k.a.batchStrides[1];
+      const bZ = k.b.offset + z0 * k.b.batchStrides[0] + z1 * k.b.batchStrides[1];
+      const cZ = (z0 * k.batch[1] + z1) * M * N;
+      for (let m = 0; m < M; m++) {
+        for (let n = 0; n < N; n++) {
+          let s = 0;
+          for (let q = 0; q < K; q++) s += A[aZ + m * k.a.rowStride + q * k.a.colStride]! * B[bZ + q * k.b.rowStride + n * k.b.colStride]!;
+          let r = s * (k.scale ?? 1);
+          if (k.bias) r += ins[k.bias.input]![k.bias.offset + (k.bias.along === 'n' ? n : m)]!;
+          if (k.activation && k.activation !== 'none') r = unaryRef(k.activation, r);
+          const ci = cZ + m * N + n;
+          if (k.residual) r += ins[k.residual.input]![k.residual.offset + ci]!;
+          C[ci] = k.accumulate ? C[ci]! + r : r;
+        }
+      }
+    }
+  }
+}
+
+/** numpy-style range and bin of a row, in f32 arithmetic like the WGSL. */
+export function histRange(x: ArrayLike<number>, base: number, n: number): [number, number] {
+  let lo = x[base]!;
+  let hi = lo;
+  for (let i = 1; i < n; i++) {
+    lo = Math.min(lo, x[base + i]!);
+    hi = Math.max(hi, x[base + i]!);
+  }
+  if (lo === hi) return [f(lo - 0.5), f(hi + 0.5)];
+  return [lo, hi];
+}
+
+export function histBin(v: number, lo: number, hi: number, bins: number): number {
+  const step = f(f(hi - lo) / bins);
+  let i = Math.trunc(f(f(v - lo) * f(bins / f(hi - lo))));
+  i = Math.min(Math.max(i, 0), bins - 1);
+  if (v < f(lo + f(i * step))) i -= 1;
+  const upper = i + 1 === bins ? hi : f(lo + f((i + 1) * step));
+  if (i !== bins - 1 && v >= upper) i += 1;
+  return Math.min(Math.max(i, 0), bins - 1);
+}
+
+export function countMi(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  const n = a.length;
+  const key = (i: number): string => `${a[i]},${b[i]}`;
+  const cells = new Map<string, number>();
+  const ca = new Map<number, number>();
+  const cb = new Map<number, number>();
+  for (let i = 0; i < n; i++) {
+    cells.set(key(i), (cells.get(key(i)) ?? 0) + 1);
+    ca.set(a[i]!, (ca.get(a[i]!) ?? 0) + 1);
+    cb.set(b[i]!, (cb.get(b[i]!) ?? 0) + 1);
+  }
+  if (ca.size === 1 || cb.size === 1) return 0;
+  let s = 0;
+  for (const [k, nij] of cells) {
+    const [u, v] = k.split(',').map(Number) as [number, number];
+    s += (nij / n) * Math.log((n * nij) / (ca.get(u)! * cb.get(v)!));
+  }
+  return Math.max(s, 0);
+}
+
+function evalRoutine(k: Exclude<Kernel, ExprKernel | MatmulKernel>, env: TensorEnv): void {
+  switch (k.kind) {
+    case 'lstm-forward': {
+      const { batch: B, steps: T, hidden: H, reverse } = k;
+      const xp = env.get(k.inputs[0].name)!;
+      const W = env.get(k.inputs[1].name)!;
+      const h = get(env, k.outputs[0].name, k.outputs[0].size);
+      const c = get(env, k.outputs[1].name, k.outputs[1].size);
+      const g = get(env, k.outputs[2].name, k.outputs[2].size);
+      const hv = (b: number, t: number, j: number): number => k.h.offset + b * k.h.batchStride + t * k.h.timeStride + j;
+      const xv = (b: number, t: number, j: number): number => k.xproj.offset + b * k.xproj.batchStride + t * k.xproj.timeStride + j;
+      for (let b = 0; b < B; b++) {
+        for (let s = 0; s < T; s++) {
+          const t = reverse ? T - 1 - s : s;
+          const tp = reverse ? t + 1 : t - 1;
+          for (let j = 0; j < H; j++) {
+            const pre = [0, 1, 2, 3].map((q) => {
+              let v = xp[xv(b, t, q * H + j)]!;
+              if (s > 0) for (let r = 0; r < H; r++) v += W[(q * H + j) * H + r]! * h[hv(b, tp, r)]!;
+              return v;
+            });
+            const [ig, fg, gc, og] = [sigmoid(pre[0]!), sigmoid(pre[1]!), Math.tanh(pre[2]!), sigmoid(pre[3]!)];
+            const cp = s > 0 ? c[(b * T + tp) * H + j]! : 0;
+            const cn = fg * cp + ig * gc;
+            c[(b * T + t) * H + j] = cn;
+            const gb = (b * T + t) * 4 * H + j;
+            g[gb] = ig; g[gb + H] = fg; g[gb + 2 * H] = gc; g[gb + 3 * H] = og;
+          }
+          // h after all units of the step (the GPU meets at a barrier here)
+          for (let j = 0; j < H; j++) {
+            const gb = (b * T + t) * 4 * H + j;
+            h[hv(b, t, j)] = g[gb + 3 * H]! * Math.tanh(c[(b * T + t) * H + j]!);
+          }
+        }
+      }
+      return;
+    }
+    case 'lstm-backward': {
+      const { batch: B, steps: T, hidden: H, reverse } = k;
+      const dh = env.get(k.inputs[0].name)!;
+      const g = env.get(k.inputs[1].name)!;
+      const c = env.get(k.inputs[2].name)!;
+      const W = env.get(k.inputs[3].name)!;
+      const dg = get(env, k.outputs[0].name, k.outputs[0].size);
+      const dcs = get(env, k.outputs[1].name, k.outputs[1].size);
+      const tOf = (s: number): number => (reverse ? T - 1 - s : s);
+      for (let b = 0; b < B; b++) {
+        for (let s = T - 1; s >= 0; s--) {
+          const t = tOf(s);
+          for (let j = 0; j < H; j++) {
+            let d = dh[k.dh.offset + b * k.dh.batchStride + t * k.dh.timeStride + j]!;
+            let dc = 0;
+            if (s < T - 1) {
+              const nb = (b * T + tOf(s + 1)) * 4 * H;
+              for (let r = 0; r < 4 * H; r++) d += dg[nb + r]! * W[r * H + j]!;
+              dc = dcs[b * H + j]!;
+            }
+            const gb = (b * T + t) * 4 * H + j;
+            const [ig, fg, gc, og] = [g[gb]!, g[gb + H]!, g[gb + 2 * H]!, g[gb + 3 * H]!];
+            const cn = c[(b * T + t) * H + j]!;
+            const cp = s > 0 ? c[(b * T + tOf(s - 1)) * H + j]! : 0;
+            const tc = Math.tanh(cn);
+            dc += d * og * (1 - tc * tc);
+            dg[gb] = dc * gc * ig * (1 - ig);
+            dg[gb + H] = dc * cp * fg * (1 - fg);
+            dg[gb + 2 * H] = dc * ig * (1 - gc * gc);
+            dg[gb + 3 * H] = d * tc * og * (1 - og);
+            dcs[b * H + j] = dc * fg;
+          }
+        }
+      }
+      return;
+    }
+    case 'hist-entropy': {
+      const x = env.get(k.inputs[0].name)!;
+      const ent = get(env, k.outputs[0].name, k.rows);
+      const counts = get(env, k.outputs[1].name, k.rows * k.bins);
+      for (let r = 0; r < k.rows; r++) {
+        const [lo, hi] = histRange(x, r * k.length, k.length);
+        const cnt = new Array<number>(k.bins).fill(0);
+        for (let i = 0; i < k.length; i++) cnt[histBin(x[r * k.length + i]!, lo, hi, k.bins)]!++;
+        let h = 0;
+        cnt.forEach((n, q) => {
+          counts[r * k.bins + q] = n;
+          if (n > 0) h -= (n / k.length) * Math.log(n / k.length);
+        });
+        ent[r] = h;
+      }
+      return;
+    }
+    case 'count-mi': {
+      const a = env.get(k.inputs[0].name)!;
+      const b = env.get(k.inputs[1].name)!;
+      const mi = get(env, k.outputs[0].name, k.rows);
+      for (let r = 0; r < k.rows; r++) mi[r] = countMi(a.subarray(r * k.bins, (r + 1) * k.bins), b.subarray(r * k.bins, (r + 1) * k.bins));
+      return;
+    }
+    case 'joint-mi': {
+      const x = env.get(k.inputs[0].name)!;
+      const y = env.get(k.inputs[1].name)!;
+      const mi = get(env, k.outputs[0].name, k.rows);
+      const L = k.length;
+      for (let r = 0; r < k.rows; r++) {
+        const [xl, xh] = histRange(x, r * L, L);
+        const [yl, yh] = histRange(y, r * L, L);
+        const joint = new Map<number, number>();
+        const mx = new Array<number>(k.bins).fill(0);
+        const my = new Array<number>(k.bins).fill(0);
+        for (let i = 0; i < L; i++) {
+          const bx = histBin(x[r * L + i]!, xl, xh, k.bins);
+          const by = histBin(y[r * L + i]!, yl, yh, k.bins);
+          joint.set(bx * k.bins + by, (joint.get(bx * k.bins + by) ?? 0) + 1);
+          mx[bx]!++;
+          my[by]!++;
+        }
+        let s = 0;
+        for (const [cell, n] of joint) s += (n / L) * Math.log((L * n) / (mx[Math.floor(cell / k.bins)]! * my[cell % k.bins]!));
+        mi[r] = Math.max(s, 0);
+      }
+      return;
+    }
+    case 'grad-norm': {
+      const g = env.get(k.inputs[0].name)!;
+      const partials = get(env, k.outputs[0].name, k.outputs[0].size);
+      const state = get(env, k.outputs[1].name, k.outputs[1].size);
+      let total = 0;
+      k.layout.blocks.forEach((b, i) => {
+        let s = 0;
+        for (let j = b.start; j < b.end; j++) s += g[j]! * g[j]!;
+        partials[i] = s;
+        total += s;
+      });
+      const norm = Math.sqrt(total);
+      state[0] = norm;
+      state[1] = k.maxNorm ? Math.min(1, k.maxNorm / (norm + 1e-6)) : 1;
+      state[2] = state[2]! + 1;
+      state[3] = 1 - Math.pow(k.beta1, state[2]!);
+      state[4] = Math.sqrt(1 - Math.pow(k.beta2, state[2]!));
+      return;
+    }
+    case 'adam': {
+      const g = env.get(k.inputs[0].name)!;
+      const state = env.get(k.inputs[1].name)!;
+      const p = env.get(k.outputs[0].name)!;
+      const m = get(env, k.outputs[1].name, p.length);
+      const v = get(env, k.outputs[2].name, p.length);
+      const [clip, bc1, bc2sqrt] = [state[1]!, state[3]!, state[4]!];
+      for (const blk of k.layout.blocks) {
+        const { lr, weightDecay } = k.layout.groups[blk.group]!;
+        for (let i = blk.start; i < blk.end; i++) {
+          const gi = f(g[i]! * clip) + weightDecay * p[i]!;
+          m[i] = m[i]! + (1 - k.beta1) * (gi - m[i]!);
+          v[i] = v[i]! * k.beta2 + (1 - k.beta2) * gi * gi;
+          const denom = Math.sqrt(v[i]!) / bc2sqrt + k.eps;
+          p[i] = p[i]! - (lr / bc1) * (m[i]! / denom);
+        }
+      }
+      return;
+    }
+  }
+}
+
+/** Evaluates one kernel: reads its inputs from env, writes (or updates, for read_write state) its outputs there. */
+export function evalKernel(k: Kernel, env: TensorEnv): void {
+  if (k.kind === 'expr') evalExprKernel(k, env);
+  else if (k.kind === 'matmul') evalMatmul(k, env);
+  else evalRoutine(k, env);
+}

@@ -1,0 +1,89 @@
+// Kernel-variant selection: reads the adapter summary (software vs real GPU, limits) and picks tile sizes and
+// reduction strategy. lavapipe wants register tiles without workgroup memory and one invocation per row.
+
+/** The adapter facts selection depends on (runtime/gpu/device.ts AdapterSummary satisfies this). */
+export interface AdapterFacts {
+  isSoftware: boolean;
+  limits: {
+    maxStorageBuffersPerShaderStage: number;
+    maxComputeInvocationsPerWorkgroup: number;
+    maxComputeWorkgroupStorageSize: number;
+    maxComputeWorkgroupsPerDimension: number;
+    minStorageBufferOffsetAlignment: number;
+  };
+}
+
+export interface MatmulTile {
+  /** Rows per invocation (4). */
+  tm: number;
+  /** Columns per invocation (multiple of 4). */
+  tn: number;
+  wgx: number;
+  wgy: number;
+}
+
+export interface KernelConfig {
+  /** Invocations per workgroup for elementwise kernels. */
+  elementwiseWorkgroup: number;
+  /** Use vec4 loads/stores in elementwise and reduction kernels where the layout allows. */
+  vectorize: boolean;
+  /** 'row': one invocation per output row (software adapters); 'workgroup': a workgroup per row with a tree reduction. */
+  reduction: 'row' | 'workgroup';
+  reductionWorkgroup: number;
+  matmul: MatmulTile;
+  /** Matmuls with N ≤ this use the narrow tile (4×4). */
+  narrowN: number;
+  matmulNarrow: MatmulTile;
+  lstmWorkgroup: number;
+  /** Storage buffers a kernel may bind. */
+  maxStorageBuffers: number;
+  maxWorkgroupsPerDim: number;
+  /** Byte alignment of storage bindings with an offset (arena sub-allocation). */
+  storageOffsetAlignment: number;
+}
+
+export function selectKernelConfig(adapter: AdapterFacts): KernelConfig {
+  const l = adapter.limits;
+  const base = {
+    maxStorageBuffers: l.maxStorageBuffersPerShaderStage,
+    maxWorkgroupsPerDim: l.maxComputeWorkgroupsPerDimension,
+    storageOffsetAlignment: Math.max(256, l.minStorageBufferOffsetAlignment),
+    vectorize: true,
+  };
+  if (adapter.isSoftware) {
+    // Figures: shared/reference/lavapipe-performance.md (reg 4x8 wg16x4 best; 4x4 wg32 for N = 128; row reductions 12x faster).
+    return {
+      ...base,
+      elementwiseWorkgroup: 64,
+      reduction: 'row',
+      reductionWorkgroup: 64,
+      matmul: { tm: 4, tn: 8, wgx: 16, wgy: 4 },
+      narrowN: 128,
+      matmulNarrow: { tm: 4, tn: 4, wgx: 32, wgy: 1 },
+      lstmWorkgroup: 64,
+    };
+  }
+  const inv = Math.min(256, l.maxComputeInvocationsPerWorkgroup);
+  return {
+    ...base,
+    elementwiseWorkgroup: inv,
+    reduction: 'workgroup',
+    reductionWorkgroup: Math.min(128, inv),
+    matmul: { tm: 4, tn: 4, wgx: 16, wgy: Math.max(1, Math.floor(inv / 16)) },
+    narrowN: 0,
+    matmulNarrow: { tm: 4, tn: 4, wgx: 16, wgy: Math.max(1, Math.floor(inv / 16)) },
+    lstmWorkgroup: inv,
+  };
+}
+
+/** The configuration for lavapipe-like adapters with default WebGPU limits (tests, snapshots, offline compiles). */
+export const SOFTWARE_DEFAULTS: AdapterFacts = {
+  isSoftware: true,
+  limits: {
+    maxStorageBuffersPerShaderStage: 8,
+    maxComputeInvocationsPerWorkgroup: 256,
+    maxComputeWorkgroupStorageSize: 16384,
+    maxComputeWorkgroupsPerDimension: 65535,
+    minStorageBufferOffsetAlignment: 256,
+  },
+};

@@ -1,0 +1,337 @@
+// WGSL for expression kernels: elementwise trees (vec4 where the layout allows) and row reductions, either one
+// invocation per row (software adapters) or one workgroup per row with a fixed-order tree (real GPUs).
+import type { AffineMap, Expr, ExprKernel } from './ir.js';
+import { numel } from './ir.js';
+import type { KernelConfig } from './select.js';
+import type { LoweredKernel } from './lowered.js';
+import { HelperSet, MAIN_SIGNATURE, NONFINITE_DECLS, commentText, f32Literal, ftype, grid1d, header, nonFinite } from './wgsl-common.js';
+
+interface Env {
+  helpers: HelperSet;
+  usesNonFinite: boolean;
+  vecView: boolean[];
+  sizes: number[];
+  fresh: number;
+}
+
+/** A block of WGSL statements evaluating expressions at one width with one set of coordinates. */
+class Scope {
+  readonly lines: string[] = [];
+  private memo = new Map<string, string>();
+  constructor(
+    readonly env: Env,
+    readonly parent: Scope | undefined,
+    /** 1 or 4; at 4 the `inner` axis is vectorised (its coordinate is the first of four lanes). */
+    readonly w: number,
+    readonly inner: number,
+    /** i32 WGSL expression of each axis coordinate. */
+    readonly coords: string[],
+    readonly indent: string,
+  ) {}
+
+  lookup(key: string): string | undefined {
+    return this.memo.get(key) ?? this.parent?.lookup(key);
+  }
+
+  bind(key: string, rhs: string): string {
+    const hit = this.lookup(key);
+    if (hit) return hit;
+    const name = `v${this.env.fresh++}`;
+    this.lines.push(`${this.indent}let ${name} = ${rhs};`);
+    this.memo.set(key, name);
+    return name;
+  }
+}
+
+const keyCache = new WeakMap<Expr, string>();
+function keyOf(e: Expr): string {
+  const hit = keyCache.get(e);
+  if (hit) return hit;
+  let k: string;
+  switch (e.k) {
+    case 'const': k = `c(${Object.is(e.value, -0) ? '-0' : e.value})`; break;
+    case 'load': k = `ld(${e.input},${e.map.offset},${e.map.strides.join(',')}${e.map.clamp ? ',c' : ''})`; break;
+    case 'gather': k = `ga(${e.input},${keyOf(e.index)})`; break;
+    case 'coord': k = `co(${e.axis})`; break;
+    case 'acc': k = `acc(${e.stage})`; break;
+    case 'unary': k = `${e.op}(${keyOf(e.a)})`; break;
+    case 'binary': k = `${e.op}(${keyOf(e.a)},${keyOf(e.b)})`; break;
+    case 'select': k = `sel(${keyOf(e.cond)},${keyOf(e.a)},${keyOf(e.b)})`; break;
+  }
+  keyCache.set(e, k);
+  return k;
+}
+
+function indexExpr(map: AffineMap, coords: string[]): string {
+  const terms: string[] = [];
+  map.strides.forEach((s, d) => {
+    if (s === 0) return;
+    const c = coords[d] ?? '0';
+    if (c === '0') return;
+    terms.push(s === 1 ? c : `${c} * ${s}`);
+  });
+  if (map.offset !== 0 || terms.length === 0) terms.push(String(map.offset));
+  return terms.join(' + ');
+}
+
+/** Scalar read of element `idx` (an i32 WGSL expression) of input i, whatever its view. */
+function readScalar(env: Env, i: number, idx: string): string {
+  return env.vecView[i] ? `in${i}[(${idx}) / 4][(${idx}) % 4]` : `in${i}[${idx}]`;
+}
+
+/** Can a vec4 load serve this map (inner stride 1, every lane group aligned)? */
+export function vec4Aligned(map: AffineMap, inner: number): boolean {
+  if (map.clamp || map.strides[inner] !== 1 || map.offset % 4 !== 0) return false;
+  return map.strides.every((s, d) => d === inner || s % 4 === 0);
+}
+
+function emit(e: Expr, sc: Scope): string {
+  const key = keyOf(e);
+  const hit = sc.lookup(key);
+  if (hit) return hit;
+  const env = sc.env;
+  const w = sc.w;
+  const T = ftype(w);
+  const splat = (s: string): string => (w === 1 ? s : `${T}(${s})`);
+  switch (e.k) {
+    case 'const': {
+      if (!Number.isFinite(e.value)) {
+        env.usesNonFinite = true;
+        return sc.bind(key, splat(nonFinite(e.value)));
+      }
+      return w === 1 ? `${f32Literal(e.value)}` : sc.bind(key, `${T}(${f32Literal(e.value)})`);
+    }
+    case 'coord': {
+      const c = sc.coords[e.axis] ?? '0';
+      if (w > 1 && e.axis === sc.inner) return sc.bind(key, `${T}(f32(${c})) + ${T}(0.0, 1.0, 2.0, 3.0)`);
+      return sc.bind(key, splat(`f32(${c})`));
+    }
+    case 'acc':
+      return w === 1 ? `acc${e.stage}` : sc.bind(key, splat(`acc${e.stage}`));
+    case 'load': {
+      const hi = env.sizes[e.input]! - 1;
+      const ix = indexExpr(e.map, sc.coords);
+      const idx = e.map.clamp ? `clamp(${ix}, 0, ${hi})` : ix;
+      if (w === 1) return sc.bind(key, readScalar(env, e.input, idx));
+      const s = e.map.strides[sc.inner] ?? 0;
+      if (s === 0) return sc.bind(key, splat(readScalar(env, e.input, idx)));
+      if (env.vecView[e.input] && vec4Aligned(e.map, sc.inner)) return sc.bind(key, `in${e.input}[(${idx}) / 4]`);
+      const base = sc.bind(`ix:${key}`, ix);
+      const lane = (l: number): string => (l === 0 ? base : `${base} + ${l * s}`);
+      const lanes = [0, 1, 2, 3].map((l) => readScalar(env, e.input, e.map.clamp ? `clamp(${lane(l)}, 0, ${hi})` : lane(l)));
+      return sc.bind(key, `${T}(${lanes.join(', ')})`);
+    }
+    case 'gather': {
+      const ix = emit(e.index, sc);
+      const hi = env.sizes[e.input]! - 1;
+      if (w === 1) return sc.bind(key, readScalar(env, e.input, `clamp(i32(${ix}), 0, ${hi})`));
+      const gi = sc.bind(`gi:${key}`, `clamp(vec4<i32>(${ix}), vec4<i32>(0), vec4<i32>(${hi}))`);
+      return sc.bind(key, `${T}(${['x', 'y', 'z', 'w'].map((l) => readScalar(env, e.input, `${gi}.${l}`)).join(', ')})`);
+    }
+    case 'unary': {
+      const a = emit(e.a, sc);
+      const one = splat('1.0');
+      const zero = splat('0.0');
+      switch (e.op) {
+        case 'neg': return sc.bind(key, `-${a}`);
+        case 'exp': return sc.bind(key, `exp(${a})`);
+        case 'log': return sc.bind(key, `log(${a})`);
+        case 'sqrt': return sc.bind(key, `sqrt(${a})`);
+        case 'rsqrt': return sc.bind(key, `inverseSqrt(${a})`);
+        case 'recip': return sc.bind(key, `${one} / ${a}`);
+        case 'abs': return sc.bind(key, `abs(${a})`);
+        case 'sign': return sc.bind(key, `sign(${a})`);
+        case 'floor': return sc.bind(key, `floor(${a})`);
+        case 'square': return sc.bind(key, `${a} * ${a}`);
+        case 'relu': return sc.bind(key, `max(${a}, ${zero})`);
+        case 'tanh': return sc.bind(key, `${env.helpers.use('tanh', w)}(${a})`);
+        case 'sigmoid': return sc.bind(key, `${env.helpers.use('sigmoid', w)}(${a})`);
+        case 'erf': return sc.bind(key, `${env.helpers.use('erf', w)}(${a})`);
+        case 'gelu': return sc.bind(key, `${env.helpers.use('gelu', w)}(${a})`);
+        case 'isnan': return sc.bind(key, `${env.helpers.use('isnan', w)}(${a})`);
+      }
+      break;
+    }
+    case 'binary': {
+      const a = emit(e.a, sc);
+      const b = emit(e.b, sc);
+      const cmp = (op: string): string => `select(${splat('0.0')}, ${splat('1.0')}, ${a} ${op} ${b})`;
+      switch (e.op) {
+        case 'add': return sc.bind(key, `${a} + ${b}`);
+        case 'sub': return sc.bind(key, `${a} - ${b}`);
+        case 'mul': return sc.bind(key, `${a} * ${b}`);
+        case 'div': return sc.bind(key, `${a} / ${b}`);
+        case 'max': return sc.bind(key, `max(${a}, ${b})`);
+        case 'min': return sc.bind(key, `min(${a}, ${b})`);
+        case 'pow': return sc.bind(key, `pow(${a}, ${b})`);
+        case 'lt': return sc.bind(key, cmp('<'));
+        case 'le': return sc.bind(key, cmp('<='));
+        case 'gt': return sc.bind(key, cmp('>'));
+        case 'ge': return sc.bind(key, cmp('>='));
+        case 'eq': return sc.bind(key, cmp('=='));
+        case 'ne': return sc.bind(key, cmp('!='));
+      }
+      break;
+    }
+    case 'select': {
+      const cnd = emit(e.cond, sc);
+      const a = emit(e.a, sc);
+      const b = emit(e.b, sc);
+      return sc.bind(key, `select(${b}, ${a}, ${cnd} != ${splat('0.0')})`);
+    }
+  }
+  throw new Error(`wgsl-expr: unhandled expression ${key}`);
+}
+
+function walk(e: Expr, f: (e: Expr) => void): void {
+  f(e);
+  switch (e.k) {
+    case 'gather': walk(e.index, f); break;
+    case 'unary': walk(e.a, f); break;
+    case 'binary': walk(e.a, f); walk(e.b, f); break;
+    case 'select': walk(e.cond, f); walk(e.a, f); walk(e.b, f); break;
+    default: break;
+  }
+}
+
+/** i32 coordinate declarations of a row-major index `flat` over `shape` (unit axes are the literal 0). */
+function decompose(shape: number[], flat: string, names: string[], indent: string, lines: string[]): string[] {
+  const coords: string[] = [];
+  let stride = numel(shape);
+  for (let d = 0; d < shape.length; d++) {
+    const n = shape[d]!;
+    stride /= n;
+    if (n === 1) {
+      coords.push('0');
+      continue;
+    }
+    const q = stride === 1 ? flat : `${flat} / ${stride}`;
+    lines.push(`${indent}let ${names[d]} = ${d === 0 ? q : `(${q}) % ${n}`};`);
+    coords.push(names[d]!);
+  }
+  return coords;
+}
+
+export function generateExprKernel(k: ExprKernel, cfg: KernelConfig): LoweredKernel {
+  const rank = k.shape.length;
+  const rows = numel(k.shape);
+  const red = k.reduce;
+  const R = red?.size ?? 1;
+  const w = cfg.vectorize && (red ? R % 4 === 0 : rank > 0 && k.shape[rank - 1]! % 4 === 0) ? 4 : 1;
+  const inner = red ? rank : rank - 1;
+  const wide = red ? [...red.stages.map((s) => s.prologue), ...k.outputs.filter((o) => o.at === 'full').map((o) => o.expr)] : k.outputs.map((o) => o.expr);
+  const vecView = k.inputs.map(() => false);
+  if (w === 4) {
+    for (const e of wide) {
+      walk(e, (x) => {
+        if (x.k === 'load' && vec4Aligned(x.map, inner) && k.inputs[x.input]!.size % 4 === 0) vecView[x.input] = true;
+      });
+    }
+  }
+  const env: Env = { helpers: new HelperSet(), usesNonFinite: false, vecView, sizes: k.inputs.map((b) => b.size), fresh: 0 };
+  const outVec = k.outputs.map((o) => w === 4 && (!red || o.at === 'full'));
+  const decls: string[] = [];
+  k.inputs.forEach((b, i) => decls.push(`@group(0) @binding(${i}) var<storage, read> in${i}: array<${vecView[i] ? 'vec4<f32>' : 'f32'}>; // ${commentText(b.name)}`));
+  k.outputs.forEach((o, j) =>
+    decls.push(`@group(0) @binding(${k.inputs.length + j}) var<storage, read_write> out${j}: array<${outVec[j] ? 'vec4<f32>' : 'f32'}>; // ${commentText(o.name)}`),
+  );
+  const coordNames = k.shape.map((_, d) => `c${d}`);
+  const body: string[] = [];
+  let wgSize: number;
+  let workgroups: [number, number, number];
+  let wgDecl = '';
+  if (!red) {
+    wgSize = cfg.elementwiseWorkgroup;
+    const n = rows / w;
+    workgroups = grid1d(n, wgSize, cfg.maxWorkgroupsPerDim);
+    body.push(`  let tid = i32(gid.x + gid.y * nwg.x * ${wgSize}u);`, `  if (tid >= ${n}) { return; }`);
+    const coords = decompose(k.shape, w === 1 ? 'tid' : 'tid * 4', coordNames, '  ', body);
+    const sc = new Scope(env, undefined, w, inner, coords, '  ');
+    const vals = k.outputs.map((o) => emit(o.expr, sc));
+    body.push(...sc.lines);
+    vals.forEach((v, j) => body.push(`  out${j}[tid] = ${v};`));
+  } else {
+    const wg = cfg.reduction === 'workgroup' ? cfg.reductionWorkgroup : 1;
+    const perRow = cfg.reduction === 'workgroup';
+    wgSize = perRow ? wg : cfg.elementwiseWorkgroup;
+    workgroups = perRow ? grid1d(rows, 1, cfg.maxWorkgroupsPerDim) : grid1d(rows, wgSize, cfg.maxWorkgroupsPerDim);
+    if (perRow) {
+      body.push(`  let row = i32(wid.x + wid.y * nwg.x);`, `  let lid = i32(lidx);`, `  if (row >= ${rows}) { return; }`);
+      wgDecl = `var<workgroup> smc_red: array<f32, ${wg}>;\n`;
+    } else {
+      body.push(`  let row = i32(gid.x + gid.y * nwg.x * ${wgSize}u);`, `  if (row >= ${rows}) { return; }`);
+    }
+    const rowCoords = decompose(k.shape, 'row', coordNames, '  ', body);
+    const top = new Scope(env, undefined, 1, inner, [...rowCoords, '0'], '  ');
+    red.stages.forEach((st, s) => {
+      const init = st.op === 'sum' ? '0.0' : (env.usesNonFinite = true, nonFinite(-Infinity));
+      const A = `acc${s}`;
+      body.push(...top.lines.splice(0));
+      body.push(`  var ${A}_p = ${ftype(w)}(${init});`);
+      const start = perRow ? `lid * ${w}` : '0';
+      const step = perRow ? wg * w : w;
+      body.push(`  for (var cr = ${start}; cr < ${R}; cr += ${step}) {`);
+      const loop = new Scope(env, top, w, inner, [...rowCoords, 'cr'], '    ');
+      const v = emit(st.prologue, loop);
+      body.push(...loop.lines);
+      body.push(st.op === 'sum' ? `    ${A}_p = ${A}_p + ${v};` : `    ${A}_p = max(${A}_p, ${v});`);
+      body.push('  }');
+      const comb = (x: string, y: string): string => (st.op === 'sum' ? `${x} + ${y}` : `max(${x}, ${y})`);
+      const h = w === 1 ? `${A}_p` : `${comb(`(${comb(`${A}_p.x`, `${A}_p.y`)})`, `(${comb(`${A}_p.z`, `${A}_p.w`)})`)}`;
+      if (perRow) {
+        body.push(`  smc_red[lid] = ${h};`, '  workgroupBarrier();');
+        body.push(`  for (var s = ${wg / 2}; s > 0; s = s >> 1u) {`);
+        body.push(`    if (lid < s) { smc_red[lid] = ${comb('smc_red[lid]', 'smc_red[lid + s]')}; }`, '    workgroupBarrier();', '  }');
+        body.push(`  let ${A} = smc_red[0];`, '  workgroupBarrier();');
+      } else {
+        body.push(`  let ${A} = ${h};`);
+      }
+    });
+    const rowOuts = k.outputs.map((o, j) => ({ o, j })).filter(({ o }) => o.at !== 'full');
+    const fullOuts = k.outputs.map((o, j) => ({ o, j })).filter(({ o }) => o.at === 'full');
+    if (rowOuts.length) {
+      const vals = rowOuts.map(({ o }) => emit(o.expr, top));
+      const guard = perRow ? '  if (lid == 0) {' : '';
+      body.push(...top.lines.splice(0));
+      if (guard) body.push(guard);
+      rowOuts.forEach(({ j }, i) => body.push(`${guard ? '  ' : ''}  out${j}[row] = ${vals[i]};`));
+      if (guard) body.push('  }');
+    }
+    if (fullOuts.length) {
+      const start = perRow ? `lid * ${w}` : '0';
+      const step = perRow ? wg * w : w;
+      body.push(`  for (var cr = ${start}; cr < ${R}; cr += ${step}) {`);
+      const loop = new Scope(env, top, w, inner, [...rowCoords, 'cr'], '    ');
+      const vals = fullOuts.map(({ o }) => emit(o.expr, loop));
+      body.push(...loop.lines);
+      const at = w === 1 ? `row * ${R} + cr` : `(row * ${R} + cr) / 4`;
+      fullOuts.forEach(({ j }, i) => body.push(`    out${j}[${at}] = ${vals[i]};`));
+      body.push('  }');
+    }
+  }
+  const perRowSig = red && cfg.reduction === 'workgroup';
+  const sig = perRowSig
+    ? 'fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lidx: u32, @builtin(num_workgroups) nwg: vec3<u32>)'
+    : MAIN_SIGNATURE;
+  const helpers = env.helpers.print();
+  const wgsl = [
+    header(red ? 'reduction' : 'elementwise', k.name),
+    ...decls,
+    ...(env.usesNonFinite ? [NONFINITE_DECLS] : []),
+    ...(helpers ? [helpers] : []),
+    `${wgDecl}@compute @workgroup_size(${wgSize})`,
+    `${sig} {`,
+    ...body,
+    '}',
+    '',
+  ].join('\n');
+  return {
+    name: k.name,
+    wgsl,
+    bindings: [
+      ...k.inputs.map((b) => ({ tensor: b.name, access: 'read' as const })),
+      ...k.outputs.map((o) => ({ tensor: o.name, access: 'read_write' as const })),
+    ],
+    workgroups,
+  };
+}

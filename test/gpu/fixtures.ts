@@ -1,0 +1,33 @@
+// Kernel fixtures shared by GPU and reference tests: a BiLSTM direction (forward + backward) and the optimizer pair.
+import type { AdamKernel, GradNormKernel, LstmBackwardKernel, LstmForwardKernel, OptimizerLayout } from '../../compiler/kernels/ir.js';
+
+export function lstmPair(B: number, T: number, H: number, reverse: boolean, tag: string): [LstmForwardKernel, LstmBackwardKernel] {
+  // bidirectional layout: xproj [B, T, 8H] (this direction's 4H at offset), h [B, T, 2H]
+  const off = reverse ? 4 * H : 0;
+  const fwd: LstmForwardKernel = {
+    kind: 'lstm-forward', name: `lstm.${tag}.fwd`, batch: B, steps: T, hidden: H, reverse,
+    inputs: [{ name: 'xproj', size: B * T * 8 * H }, { name: `whh.${tag}`, size: 4 * H * H }],
+    outputs: [{ name: 'h', size: B * T * 2 * H }, { name: `c.${tag}`, size: B * T * H }, { name: `g.${tag}`, size: B * T * 4 * H }],
+    xproj: { offset: off, batchStride: T * 8 * H, timeStride: 8 * H },
+    h: { offset: reverse ? H : 0, batchStride: T * 2 * H, timeStride: 2 * H },
+  };
+  const bwd: LstmBackwardKernel = {
+    kind: 'lstm-backward', name: `lstm.${tag}.bwd`, batch: B, steps: T, hidden: H, reverse,
+    inputs: [{ name: 'dh', size: B * T * 2 * H }, fwd.outputs[2], fwd.outputs[1], fwd.inputs[1]],
+    outputs: [{ name: `dg.${tag}`, size: B * T * 4 * H }, { name: `dc.${tag}`, size: B * H }],
+    dh: { offset: reverse ? H : 0, batchStride: T * 2 * H, timeStride: 2 * H },
+  };
+  return [fwd, bwd];
+}
+
+export function adamKernels(layout: OptimizerLayout, maxNorm: number): [GradNormKernel, AdamKernel] {
+  return [
+    { kind: 'grad-norm', name: 'optim.clip', layout, maxNorm, beta1: 0.9, beta2: 0.999, inputs: [{ name: 'grads', size: layout.size }], outputs: [{ name: 'partials', size: layout.blocks.length }, { name: 'optstate', size: 8 }] },
+    {
+      kind: 'adam', name: 'optim.adam', layout, beta1: 0.9, beta2: 0.999, eps: 1e-8,
+      inputs: [{ name: 'grads', size: layout.size }, { name: 'optstate', size: 8 }],
+      outputs: [{ name: 'params', size: layout.size }, { name: 'm', size: layout.size }, { name: 'v', size: layout.size }],
+    },
+  ];
+}
+

@@ -1,0 +1,82 @@
+// The JS kernel reference itself (CPU only): LSTM backward against finite differences, sklearn-style count MI
+// on the documented cases, Adam's first step, numpy binning edges.
+import { describe, expect, it } from 'vitest';
+import type { Kernel } from '../../compiler/kernels/ir.js';
+import { countMi, erf, evalKernel, histBin, type TensorEnv } from '../../compiler/kernels/reference.js';
+import { optimizerBlocks } from '../../compiler/kernels/wgsl-optimizer.js';
+import { randn } from './harness.js';
+import { adamKernels, lstmPair } from './fixtures.js';
+
+describe('kernel reference semantics', () => {
+  it('LSTM backward matches finite differences of the forward (loss = Σ dh·h) w.r.t. xproj', () => {
+    const [B, T, H] = [2, 4, 3];
+    for (const reverse of [false, true]) {
+      const [fwd, bwd] = lstmPair(B, T, H, reverse, 'x');
+      const base: TensorEnv = new Map([
+        ['xproj', Float32Array.from(randn(B * T * 8 * H, 61))],
+        ['whh.x', randn(4 * H * H, 62, 0.5)],
+        ['dh', randn(B * T * 2 * H, 63)],
+      ]);
+      const loss = (xp: Float32Array): number => {
+        const env: TensorEnv = new Map(base);
+        env.set('xproj', xp);
+        env.set('h', new Float32Array(B * T * 2 * H));
+        evalKernel(fwd, env);
+        const h = env.get('h')!;
+        const dh = env.get('dh')!;
+        let s = 0;
+        for (let i = 0; i < h.length; i++) s += h[i]! * dh[i]!; // the other direction's half of h stays 0
+        return s;
+      };
+      const env: TensorEnv = new Map(base);
+      evalKernel(fwd, env);
+      evalKernel(bwd, env);
+      const dg = env.get('dg.x')!;
+      const xp = base.get('xproj')!;
+      const off = reverse ? 4 * H : 0;
+      for (const [b, t, q] of [[0, 0, 0], [1, 2, 5], [0, 3, 11], [1, 1, 7], [0, 2, 3]] as const) {
+        const i = b * T * 8 * H + t * 8 * H + off + q;
+        const eps = 1e-2;
+        const p = Float32Array.from(xp);
+        p[i] = xp[i]! + eps;
+        const lp = loss(p);
+        p[i] = xp[i]! - eps;
+        const lm = loss(p);
+        expect(dg[(b * T + t) * 4 * H + q]).toBeCloseTo((lp - lm) / (2 * eps), 3);
+      }
+    }
+  });
+
+  it('count-vector MI: all-zero sample ≈ 0.146, one class → 0, distinct counts → ln 30', () => {
+    const text = Float32Array.from({ length: 30 }, (_, i) => i + 1); // 30 distinct counts
+    const zero = new Float32Array(30);
+    zero[15] = 6400;
+    expect(countMi(zero, text)).toBeCloseTo((1 / 30) * Math.log(30) + (29 / 30) * Math.log(30 / 29), 6);
+    expect(countMi(new Float32Array(30).fill(3), text)).toBe(0);
+    expect(countMi(text, text)).toBeCloseTo(Math.log(30), 6);
+  });
+
+  it('numpy binning: the maximum goes to the last bin, values on an edge go up', () => {
+    expect(histBin(1, 0, 1, 30)).toBe(29);
+    expect(histBin(0, 0, 1, 30)).toBe(0);
+    expect(histBin(0.5, 0, 1, 30)).toBe(15);
+    expect(histBin(Math.fround(1 / 3), 0, 1, 30)).toBe(10);
+  });
+
+  it('erf is accurate in both regimes', () => {
+    expect(erf(0.5)).toBeCloseTo(0.5204998778130465, 12);
+    expect(erf(-2)).toBeCloseTo(-0.9953222650189527, 12);
+    expect(erf(3.5)).toBeCloseTo(0.9999992569016276, 6);
+  });
+
+  it("Adam's first step moves every parameter by lr·sign(g) (bias correction), weight decay adds wd·p to g", () => {
+    const layout = { size: 8, blocks: optimizerBlocks([{ start: 0, length: 8, group: 0 }]), groups: [{ lr: 0.01, weightDecay: 0 }] };
+    const ks: Kernel[] = adamKernels(layout, 0);
+    const p = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]);
+    const g = Float32Array.from([0.5, -0.5, 1e-3, -2, 3, 0.1, -0.1, 1]);
+    const env: TensorEnv = new Map([['params', Float32Array.from(p)], ['grads', g]]);
+    for (const k of ks) evalKernel(k, env);
+    env.get('params')!.forEach((v, i) => expect(v).toBeCloseTo(p[i]! - 0.01 * Math.sign(g[i]!), 5));
+    expect(env.get('optstate')![2]).toBe(1);
+  });
+});
