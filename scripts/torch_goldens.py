@@ -118,20 +118,6 @@ class MSSE(nn.Module):
         return (ct * a[:, :, None] + ct).transpose(1, 2)
 
 
-class Conv(nn.Module):
-    def __init__(self, cin, cout, k, p):
-        super().__init__()
-        self.conv = nn.Conv1d(cin, cout, k, padding=p)
-        self.weight, self.bias = self.conv.weight, self.conv.bias
-
-    def forward(self, x):
-        return self.conv(x.transpose(1, 2)).transpose(1, 2)
-
-
-def wrap(fn, module=None):
-    return module, fn
-
-
 def layer_case(name, t):
     x = inputs(t)
     if name == 'linear':

@@ -210,7 +210,7 @@ export function evaluate(graph: Graph, feeds: Feeds, opts: EvaluateOptions): (Te
       return v;
     });
     try {
-      values[node.id] = evalNode(node, ins, graph, opts.dtype === 'f32' ? feeds : feeds, opts.dtype);
+      values[node.id] = evalNode(node, ins, graph, feeds, opts.dtype);
     } catch (e) {
       if (e instanceof InterpreterError) throw e;
       throw new InterpreterError(`node ${node.id} (${node.attrs.op}${node.scope ? ` in ${node.scope}` : ''}): ${(e as Error).message}`);

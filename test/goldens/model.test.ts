@@ -56,3 +56,35 @@ describe('smcir-tiny train step vs PyTorch', () => {
     expect(checked).toBeGreaterThan(500);
   });
 });
+
+describe('smcir-tiny gradients vs finite differences (f64)', () => {
+  it('d loss / d parameter at probes across every block', () => {
+    const f = readFixture(MODEL_CASE);
+    const c = buildModelCase();
+    const feeds = fixtureFeeds(f);
+    const f64 = new Map([...feeds].map(([k, v]) => [k, Float64Array.from(v)]));
+    const grads = [...c.step.grads];
+    const vals = evaluate(c.step.graph, new Map([...f64, ...initTrainState(c.step, new Map(c.graph.params.map((p) => [p.name, feeds.get(p.name)! as Float32Array])))]),
+      { dtype: 'f64', keep: grads.map(([, id]) => id) });
+    // the step's gradients are clipped: the fixture's norm is below 2, so they are the raw gradients
+    const loss = c.graph.outputs.get('loss')!;
+    const lossAt = (): number => evaluate(c.graph, f64, { dtype: 'f64', keep: [loss] })[loss]![0]!;
+    const picks = grads.filter((_, i) => i % 7 === 0);
+    const bad: string[] = [];
+    for (const [name, id] of picks) {
+      const v = f64.get(name)!;
+      const an = vals[id]!;
+      let k = 0;
+      for (let i = 1; i < an.length; i++) if (Math.abs(an[i]!) > Math.abs(an[k]!)) k = i;
+      const old = v[k]!;
+      const h = 1e-5;
+      v[k] = old + h; const lp = lossAt();
+      v[k] = old - h; const lm = lossAt();
+      v[k] = old;
+      const fd = (lp - lm) / (2 * h);
+      if (Math.abs(fd - an[k]!) > 1e-7 + 1e-4 * Math.abs(fd)) bad.push(`${name}[${k}]: analytic ${an[k]}, fd ${fd}`);
+    }
+    expect(picks.length).toBeGreaterThan(15);
+    expect(bad).toEqual([]);
+  });
+});
