@@ -171,7 +171,9 @@ export class SourceReader {
 
   /** Small payloads are copied out; large ones stay in the source as LazyBytes. */
   bytes(length: number): Uint8Array | LazyBytes {
-    if (length < 0) throw new TruncatedError(this.pos, 0);
+    // pickleparser reads BINBYTES' 4-byte length with int32(); the format says unsigned, and
+    // CPython writes BINBYTES for 2-4 GiB payloads, so undo the sign.
+    if (length < 0) length += 2 ** 32;
     if (length > this.lazyThreshold) {
       const lb = new LazyBytes(this.source, this.pos, length);
       this.skip(length);

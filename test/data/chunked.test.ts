@@ -118,4 +118,26 @@ describe('files beyond 2 GiB / 4 GiB (sparse, MOSEI-sized)', () => {
     });
     fs.rmSync(file);
   });
+
+  it('a 2-4 GiB BINBYTES payload (unsigned 4-byte length; pickleparser reads it signed) is skipped correctly', () => {
+    const file = path.join(tmp, 'binbytes.pkl');
+    const n = 15000; // (n, 50, 768) float32 = 2.3 GB > 2^31
+    const small = (k: number) => ({
+      id: { kind: 'array' as const, dtype: '<U3', shape: [k], data: u4bytes(Array.from({ length: k }, (_, i) => `i${i % 100}`), 3) },
+      text: { kind: 'array' as const, dtype: '<f4', shape: [k, 50, 768], data: new Uint8Array(k * 50 * 768 * 4) },
+      audio: { kind: 'array' as const, dtype: '<f4', shape: [k, 1, 1], data: f32bytes(Array.from({ length: k }, (_, i) => i)) },
+      vision: { kind: 'array' as const, dtype: '<f4', shape: [k, 1, 1], data: f32bytes(Array.from({ length: k }, (_, i) => -i)) },
+      regression_labels: { kind: 'array' as const, dtype: '<f4', shape: [k], data: f32bytes(new Array(k).fill(1)) },
+    });
+    const train = { ...small(n), text: { kind: 'array' as const, dtype: '<f4', shape: [n, 50, 768], byteLength: n * 50 * 768 * 4, opcode: 'BINBYTES' as const } };
+    const off = writePickle(file, { train, valid: small(1), test: small(1) });
+    expect(off['train.audio']!).toBeGreaterThan(2 ** 31);
+    withPickleFile(file, (parsed) => {
+      const { splits } = inspectMmsa(parsed);
+      expect(splits.train.text.shape).toEqual([50, 768]);
+      const a = ndToFloat32(splits.train.audio.nd);
+      expect(a[n - 1]).toBe(n - 1);
+    });
+    fs.rmSync(file);
+  });
 });

@@ -2,7 +2,16 @@
 import * as fs from 'node:fs';
 
 export type PyValue = string | number | PyArray | { [k: string]: PyValue };
-export interface PyArray { kind: 'array'; dtype: string; shape: number[]; data?: Uint8Array; /** payload length when data is omitted (left as a sparse hole) */ byteLength?: number }
+export interface PyArray {
+  kind: 'array';
+  dtype: string;
+  shape: number[];
+  data?: Uint8Array;
+  /** payload length when data is omitted (left as a sparse hole) */
+  byteLength?: number;
+  /** payload opcode: BYTEARRAY8 (default) or BINBYTES (4-byte unsigned length, as CPython writes 2-4 GiB bytes) */
+  opcode?: 'BYTEARRAY8' | 'BINBYTES';
+}
 
 /**
  * Write `value` as a protocol-4-compatible pickle. Arrays are `numpy._core.numeric._frombuffer`
@@ -34,7 +43,8 @@ export function writePickle(file: string, value: PyValue): Record<string, number
       ascii('cnumpy._core.numeric\n_frombuffer\n');
       put([0x28]); // MARK
       const len = a.data ? a.data.length : a.byteLength!;
-      put([0x96, ...u64(len)]); // BYTEARRAY8
+      if (a.opcode === 'BINBYTES') put([0x42, ...u32(len)]); // BINBYTES
+      else put([0x96, ...u64(len)]); // BYTEARRAY8
       offsets[p] = pos;
       if (a.data) put(a.data);
       else pos += len;
