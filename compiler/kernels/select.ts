@@ -51,14 +51,15 @@ export function selectKernelConfig(adapter: AdapterFacts): KernelConfig {
     vectorize: true,
   };
   if (adapter.isSoftware) {
-    // Figures: shared/reference/lavapipe-performance.md (reg 4x8 wg16x4 best; 4x4 wg32 for N = 128; row reductions 12x faster).
+    // shared/reference/lavapipe-performance.md: reg 4x8 wg16x4 best, row reductions 12x faster than workgroup ones.
+    // Our bench (BENCHMARKS.md) found 4x8 wg16x4 also beats 4x4 wg32 at N = 128, so there is no narrow tile here.
     return {
       ...base,
       elementwiseWorkgroup: 64,
       reduction: 'row',
       reductionWorkgroup: 64,
       matmul: { tm: 4, tn: 8, wgx: 16, wgy: 4 },
-      narrowN: 128,
+      narrowN: 0,
       matmulNarrow: { tm: 4, tn: 4, wgx: 32, wgy: 1 },
       lstmWorkgroup: 64,
     };
