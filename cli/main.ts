@@ -2,6 +2,16 @@
 
 import { Command, CommanderError, Option } from 'commander';
 import { runCheck } from './commands/check.js';
+import { reportError, UsageError } from './errors.js';
+
+const backendOption = () => new Option('--backend <name>', 'gpu (Dawn/WebGPU) or reference (CPU interpreter)').choices(['gpu', 'reference']).default('gpu');
+const splitOption = () => new Option('--split <name>', 'which split to evaluate').choices(['test', 'valid', 'train']).default('test');
+const statsOption = () => new Option('--dmfd-stats <mode>', 'DMFD threshold statistics: over the whole split (population) or per batch').choices(['batch', 'population']);
+const number = (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new CommanderError(2, 'smcirc.usage', `expected a number, got "${v}"`);
+  return n;
+};
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 const positiveInt = (v: string) => {
@@ -27,6 +37,102 @@ export function buildProgram(): Command {
       process.exitCode = runCheck(spec, { set: o.set, batch: o.batch });
     });
 
+  program
+    .command('train')
+    .description('train a spec (default: specs/smcir-tiny.smcir) on MMSA data or the built-in synthetic set')
+    .argument('[spec]', '.smcir spec or a bundle folder from `smcirc compile`')
+    .option('--data <file>', 'MMSA pickle (aligned_50.pkl / unaligned_50.pkl) or a folder from `smcirc data convert`; default: built-in synthetic data')
+    .option('--set <name=value>', 'override a constant or a setting; repeatable', collect, [])
+    .option('--seed <n>', 'one seed (default: train.seeds)')
+    .option('--seeds <list>', 'several seeds: 1111-1115 or 1111,1112')
+    .option('--out <dir>', 'run folder (default: runs/<spec>-<time>)')
+    .option('--resume <dir>', 'continue an interrupted run from its last checkpoint')
+    .addOption(backendOption())
+    .addOption(new Option('--max-steps <n>', 'stop after n train steps (smoke tests)').argParser(positiveInt))
+    .addOption(new Option('--max-epochs <n>', 'cap the number of epochs').argParser(positiveInt))
+    .option('--dump-wgsl <dir>', 'write the WGSL of every kernel to this folder')
+    .option('--validate', 'run every GPU kernel against the reference interpreter and stop at the first that disagrees')
+    .option('--quiet', 'print only the run folder')
+    .action(async (spec: string | undefined, o) => {
+      const { runTrain } = await import('./commands/train.js');
+      process.exitCode = await runTrain(spec, o);
+    });
+
+  program
+    .command('eval')
+    .description('MMSA metrics per test condition for a run folder or a checkpoint')
+    .argument('<run>', 'run folder from `smcirc train`, or a .safetensors checkpoint (with --spec)')
+    .option('--spec <file>', 'spec of a bare checkpoint')
+    .option('--data <file>', 'MMSA pickle; default: the data the run trained on')
+    .option('--set <name=value>', 'override a constant or a setting; repeatable', collect, [])
+    .addOption(new Option('--seed <n>', 'which seed of the run').argParser(positiveInt))
+    .option('--conditions <list>', 'modalities kept, e.g. L,LV,LA,LVA (default: eval.conditions)')
+    .addOption(new Option('--missing-rate <r>', 'also drop frames at this rate (MMSA/TFR-Net masks)').argParser(number))
+    .addOption(splitOption())
+    .addOption(new Option('--batch-size <n>', 'evaluation batch size').argParser(positiveInt))
+    .addOption(statsOption())
+    .addOption(backendOption())
+    .option('--json <file>', 'write the results as JSON')
+    .option('--csv <file>', 'write the results as CSV')
+    .action(async (run: string, o) => {
+      const { runEval } = await import('./commands/eval.js');
+      process.exitCode = await runEval(run, o);
+    });
+
+  program
+    .command('diagnose')
+    .description('per-sample DMFD states, the missing-rate summary (paper Fig. 3), and flag precision/recall on planted missingness')
+    .argument('<run>', 'run folder from `smcirc train`, or a .safetensors checkpoint (with --spec)')
+    .option('--spec <file>', 'spec of a bare checkpoint')
+    .option('--data <file>', 'MMSA pickle; default: the data the run trained on')
+    .option('--set <name=value>', 'override a constant or a setting; repeatable', collect, [])
+    .addOption(new Option('--seed <n>', 'which seed of the run').argParser(positiveInt))
+    .addOption(splitOption())
+    .addOption(new Option('--batch-size <n>', 'evaluation batch size').argParser(positiveInt))
+    .addOption(statsOption())
+    .addOption(backendOption())
+    .option('--csv <file>', 'write per-sample states as CSV')
+    .option('--json <file>', 'write the summary as JSON')
+    .action(async (run: string, o) => {
+      const { runDiagnose } = await import('./commands/diagnose.js');
+      process.exitCode = await runDiagnose(run, o);
+    });
+
+  program
+    .command('inspect')
+    .description('op counts by kind, the parameter table, and the forward and train-step graph sizes')
+    .argument('<spec>', '.smcir file')
+    .option('--set <name=value>', 'override a constant or a setting; repeatable', collect, [])
+    .option('--graph', 'print the graph report (the default)')
+    .action(async (spec: string, o: { set: string[] }) => {
+      const { runInspect } = await import('./commands/inspect.js');
+      process.exitCode = await runInspect(spec, o);
+    });
+
+  const data = program.command('data').description('data utilities');
+  data
+    .command('convert')
+    .description('convert an MMSA pickle (any size, e.g. MOSEI) to a chunked folder that training reads lazily')
+    .argument('<pickle>', 'MMSA pickle')
+    .argument('<dir>', 'output folder')
+    .option('--overwrite', 'replace an existing folder')
+    .action(async (src: string, dst: string, o: { overwrite?: boolean }) => {
+      const { convertPickleToChunked } = await import('../runtime/data/index.js');
+      const m = convertPickleToChunked(src, dst, { overwrite: o.overwrite });
+      process.stdout.write(`${dst}: ${Object.entries(m.splits).map(([k, v]) => `${k} ${(v as { n: number }).n}`).join(', ')}\n`);
+    });
+
+  program
+    .command('explain')
+    .description('explain an error code, e.g. smcirc explain SMC3001')
+    .argument('<code>')
+    .action(async (code: string) => {
+      const { CATALOGUE } = await import('../grammar/diagnostics.js');
+      const title = (CATALOGUE as Record<string, string>)[code.toUpperCase()];
+      if (!title) throw new UsageError(`unknown code ${code}`, 'codes look like SMC2001; SMC1xxx syntax, 2xxx names, 3xxx shapes and types, 4xxx GPU, 5xxx training, 6xxx data');
+      process.stdout.write(`${code.toUpperCase()}: ${title}\n`);
+    });
+
   return program;
 }
 
@@ -40,7 +146,7 @@ export async function main(argv: string[]): Promise<number> {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
       return 2;
     }
-    throw e;
+    return reportError(e);
   }
 }
 

@@ -1,0 +1,32 @@
+// Opens what `eval` and `diagnose` act on: a run folder (its spec, overrides, data and a seed's best weights)
+// or a bare .safetensors checkpoint with --spec.
+
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { compileModel, type CompiledModel } from '../compiler/compile.js';
+import { readRunManifest } from '../runtime/train/run.js';
+import { UsageError } from './errors.js';
+
+export interface OpenedRun {
+  model: CompiledModel;
+  checkpoint: string;
+  /** Data the run trained on (undefined: synthetic). */
+  data?: string;
+  seed: number;
+}
+
+export function openRun(target: string, o: { spec?: string; set: string[]; seed?: number; evalBatch?: number; dmfdStats?: 'batch' | 'population' }): OpenedRun {
+  if (!existsSync(target)) throw new UsageError(`${target} does not exist`, 'pass a run folder made by `smcirc train`, or a .safetensors checkpoint with --spec');
+  const compile = (spec: string, overrides: string[]) => compileModel(spec, { overrides, evalBatch: o.evalBatch, dmfdStats: o.dmfdStats });
+  if (statSync(target).isDirectory()) {
+    const man = readRunManifest(target);
+    if (!man) throw new UsageError(`${target} is not a run folder (no run.json)`, 'pass the folder that `smcirc train` printed');
+    const seed = o.seed ?? man.seeds[0]!;
+    const checkpoint = join(target, `seed-${seed}`, 'best.safetensors');
+    if (!existsSync(checkpoint)) throw new UsageError(`${target} has no checkpoint for seed ${seed}`, `its seeds are ${man.seeds.join(', ')}; pick one with --seed`);
+    const model = compile(o.spec ?? join(target, man.spec), [...man.overrides, ...o.set]);
+    return { model, checkpoint, data: man.data === 'synthetic' ? undefined : man.data, seed };
+  }
+  if (!o.spec) throw new UsageError('a bare checkpoint needs the spec it was trained with', 'add --spec path/to/spec.smcir (and the same --set overrides)');
+  return { model: compile(o.spec, o.set), checkpoint: target, seed: o.seed ?? 1111 };
+}

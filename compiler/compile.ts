@@ -1,0 +1,81 @@
+// compileModel: a checked spec → the two graphs a run needs — the train step (forward + loss + backward + clip +
+// Adam, batch statistics, dropout on) and the evaluation forward (dropout off, DMFD statistics per `eval`).
+
+import { DiagnosticError, diag, type Diagnostic } from '../grammar/diagnostics.js';
+import { checkSpec, type CheckOptions, type CheckResult } from './check/index.js';
+import type { StatSite } from './check/elaborate.js';
+import type { Settings } from './check/settings.js';
+import type { Graph } from './ir/graph.js';
+import { buildTrainStep, trainStepOptionsFromSettings, type TrainStep } from './train-step.js';
+
+export interface CompiledModel {
+  specPath: string;
+  settings: Settings;
+  /** The train step for batch `settings.train.batch_size`. */
+  train: TrainStep;
+  /** Evaluation forward for batch `evalBatch`. */
+  eval: Graph;
+  evalBatch: number;
+  /** Population-statistics sites of the eval graph (empty with `dmfd_stats = "batch"`). */
+  evalStats: StatSite[];
+  /** Names of the model's outputs (pred, state_v, ...). */
+  outputs: string[];
+  /** Input names the data must provide (inputs and targets, without internal ones). */
+  inputs: Map<string, number[]>;
+  diagnostics: Diagnostic[];
+  sources: Map<string, string>;
+}
+
+export class CompileError extends Error {
+  constructor(
+    readonly diagnostics: Diagnostic[],
+    readonly sources: Map<string, string>,
+  ) {
+    super(diagnostics.map((d) => d.message).join('; '));
+  }
+}
+
+export interface CompileOptions {
+  overrides?: string[];
+  evalBatch?: number;
+  dmfdStats?: 'batch' | 'population';
+  text?: string;
+}
+
+function mustCheck(path: string, o: CheckOptions): CheckResult {
+  const r = checkSpec(path, o);
+  if (!r.ok || !r.elaborated || !r.settings) throw new CompileError(r.diagnostics, r.program.sources);
+  return r;
+}
+
+/** Throws CompileError (with diagnostics) when the spec does not check. */
+export function compileModel(specPath: string, opts: CompileOptions = {}): CompiledModel {
+  const base: CheckOptions = { overrides: opts.overrides, text: opts.text };
+  const tr = mustCheck(specPath, { ...base, training: true, withLoss: true });
+  const settings = tr.settings!;
+  const evalBatch = opts.evalBatch ?? settings.eval.batch_size;
+  const dmfdStats = opts.dmfdStats ?? settings.eval.dmfd_stats;
+  const ev = mustCheck(specPath, { ...base, training: false, withLoss: false, batch: evalBatch, dmfdStats });
+  let train: TrainStep;
+  try {
+    train = buildTrainStep(tr.elaborated!.graph, trainStepOptionsFromSettings(settings.train));
+  } catch (e) {
+    const d = e instanceof DiagnosticError ? e.diagnostic : diag('SMC3004', `cannot build the train step: ${(e as Error).message}`, { file: tr.program.entry, line: 1, column: 1 });
+    throw new CompileError([d], tr.program.sources);
+  }
+  const inputs = new Map<string, number[]>();
+  for (const [name, id] of ev.elaborated!.graph.inputs) if (!name.startsWith('__')) inputs.set(name, [...ev.elaborated!.graph.nodes[id]!.shape.slice(1)]);
+  for (const [name, id] of tr.elaborated!.graph.inputs) if (!name.startsWith('__') && !inputs.has(name)) inputs.set(name, [...tr.elaborated!.graph.nodes[id]!.shape.slice(1)]);
+  return {
+    specPath: tr.program.entry,
+    settings,
+    train,
+    eval: ev.elaborated!.graph,
+    evalBatch,
+    evalStats: ev.elaborated!.stats,
+    outputs: [...ev.elaborated!.outputs.keys()],
+    inputs,
+    diagnostics: [...tr.diagnostics, ...ev.diagnostics.filter((d) => !tr.diagnostics.some((t) => t.message === d.message))],
+    sources: tr.program.sources,
+  };
+}

@@ -1,0 +1,15 @@
+// The contract between the training/evaluation loops and an execution backend (reference interpreter or GPU).
+
+export type Tensors = Map<string, Float32Array>;
+
+export interface Backend {
+  readonly name: 'reference' | 'gpu';
+  /** Parameters and optimiser state, by state name (parameter names, adam.m.*, adam.v.*, adam.t.*, adam.step). */
+  setState(state: Tensors): Promise<void>;
+  getState(): Promise<Tensors>;
+  /** One train step on a full batch (inputs and targets by name); returns the loss. `seed` keys dropout. */
+  trainStep(batch: Tensors, seed: number): Promise<{ loss: number }>;
+  /** The evaluation forward on one eval batch; returns the model outputs (and population-statistics scores). */
+  forward(batch: Tensors, stats: Map<string, number>): Promise<Tensors>;
+  dispose(): Promise<void>;
+}

@@ -1,0 +1,22 @@
+// Picks the execution backend: the GPU through Dawn (default) or the CPU reference interpreter.
+
+import type { CompiledModel } from '../../compiler/compile.js';
+import type { Backend } from './backend.js';
+import { ReferenceBackend } from './reference.js';
+
+export type BackendName = 'gpu' | 'reference';
+
+export interface BackendOptions {
+  /** Write every kernel's WGSL here at load. */
+  dumpWgslDir?: string;
+  /** Run every kernel against the interpreter and stop at the first that disagrees. */
+  validate?: boolean;
+  /** Fuse kernels (default) or run one kernel per primitive (benchmarks). */
+  fuse?: boolean;
+}
+
+export async function createBackend(name: BackendName, model: CompiledModel, opts: BackendOptions = {}): Promise<Backend> {
+  if (name === 'reference') return new ReferenceBackend(model);
+  const { GpuBackend } = await import('./gpu.js');
+  return GpuBackend.create(model, opts);
+}

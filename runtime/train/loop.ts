@@ -1,0 +1,179 @@
+// Training one seed: epochs of shuffled full batches, validation L1 after each epoch, early stopping with the
+// best weights kept, atomic checkpoints (resumable), and a clean stop that names the epoch, step and batch when
+// the loss turns NaN or Inf.
+
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { CompiledModel } from '../../compiler/compile.js';
+import { initParams } from '../../compiler/init.js';
+import { initTrainState } from '../../compiler/train-step.js';
+import { batchCount, iterateBatches, type Dataset } from '../data/index.js';
+import type { Backend, Tensors } from '../backends/backend.js';
+import { predictSplit } from '../eval/predict.js';
+import { batchTensors, roles } from './data-source.js';
+import { readSafetensors, writeSafetensors } from './safetensors.js';
+
+export class TrainingStopped extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface EpochReport {
+  epoch: number;
+  trainLoss: number;
+  validL1: number;
+  best: boolean;
+  samplesPerSecond: number;
+  seconds: number;
+}
+
+export interface ProgressSink {
+  /** Called after every step of an epoch. */
+  step(info: { epoch: number; step: number; steps: number; loss: number; samplesPerSecond: number; etaSeconds: number }): void;
+  epoch(r: EpochReport): void;
+  message(line: string): void;
+}
+
+export interface SeedRunOptions {
+  model: CompiledModel;
+  backend: Backend;
+  data: Dataset;
+  seed: number;
+  dir: string;
+  progress: ProgressSink;
+  resume?: boolean;
+  /** Stop after this many train steps in total (smoke tests); the epoch in progress is then validated. */
+  maxSteps?: number;
+  maxEpochs?: number;
+}
+
+export interface SeedRunResult {
+  seed: number;
+  epochs: number;
+  steps: number;
+  bestEpoch: number;
+  bestValidL1: number;
+  stoppedEarly: boolean;
+  bestCheckpoint: string;
+}
+
+const MODEL_FILE = 'best.safetensors';
+const LAST_FILE = 'last.safetensors';
+
+/** Parameters of the state map, as safetensors entries with their shapes. */
+function paramTensors(model: CompiledModel, state: Tensors, kinds: ('param' | 'opt')[]): Map<string, { shape: number[]; data: Float32Array }> {
+  const out = new Map<string, { shape: number[]; data: Float32Array }>();
+  if (kinds.includes('param')) for (const p of model.train.graph.params) out.set(p.name, { shape: p.shape, data: state.get(p.name)! });
+  if (kinds.includes('opt')) for (const s of model.train.state) if (s.kind !== 'param') out.set(s.name, { shape: s.shape, data: state.get(s.name)! });
+  return out;
+}
+
+/** Mixes a run seed and a step number into a dropout seed (exact in f32: below 2^24). */
+const stepSeed = (seed: number, step: number): number => (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + step * 2654435761) % 16777216 >>> 0;
+
+export async function trainSeed(o: SeedRunOptions): Promise<SeedRunResult> {
+  const { model, backend, data, seed, dir, progress } = o;
+  const t = model.settings.train;
+  const { target } = roles(model);
+  const B = t.batch_size;
+  mkdirSync(dir, { recursive: true });
+  if (data.train.n < B) {
+    throw new TrainingStopped('SMC5001', `the training split has ${data.train.n} samples, fewer than one batch of ${B}`, `lower the batch size, e.g. --set train.batch_size=${Math.max(1, data.train.n)}`);
+  }
+  let state: Tensors;
+  let startEpoch = 0;
+  let step = 0;
+  let best = { l1: Infinity, epoch: -1 };
+  let badEpochs = 0;
+  const lastPath = join(dir, LAST_FILE);
+  if (o.resume && existsSync(lastPath)) {
+    const ck = readSafetensors(lastPath);
+    state = new Map([...ck.tensors].map(([k, v]) => [k, v.data]));
+    const m = ck.metadata;
+    startEpoch = Number(m.epoch) + 1;
+    step = Number(m.step);
+    best = { l1: Number(m.best_valid_l1), epoch: Number(m.best_epoch) };
+    badEpochs = Number(m.bad_epochs);
+    progress.message(`resuming seed ${seed} after epoch ${startEpoch} (step ${step})`);
+  } else {
+    state = initTrainState(model.train, initParams(model.train.graph.params, seed));
+  }
+  await backend.setState(state);
+  const maxEpochs = o.maxEpochs ?? t.max_epochs;
+  const steps = batchCount(data.train.n, B, true);
+  let stoppedEarly = false;
+  let epoch = startEpoch;
+  let done = false;
+  for (; epoch < maxEpochs && !done; epoch++) {
+    const t0 = performance.now();
+    let sum = 0;
+    let count = 0;
+    for (const batch of iterateBatches(data.train, B, { shuffle: true, seed, epoch, dropLast: true })) {
+      step++;
+      const feeds = batchTensors(batch, B, target);
+      if (t.inject_nan_at_step > 0 && step === t.inject_nan_at_step) feeds.get('text')![0] = Number.NaN;
+      const { loss } = await backend.trainStep(feeds, stepSeed(seed, step));
+      if (!Number.isFinite(loss)) {
+        throw new TrainingStopped(
+          'SMC5002',
+          `the loss became ${Number.isNaN(loss) ? 'NaN' : 'infinite'} at epoch ${epoch + 1}, step ${step}, batch ${batch.index + 1} of ${steps} (seed ${seed})`,
+          `the last good checkpoint is ${existsSync(lastPath) ? lastPath : 'not written yet (the first epoch did not finish)'}; lower the learning rate (--set train.lr=...) or check the data for NaN/Inf`,
+        );
+      }
+      sum += loss;
+      count++;
+      const secs = (performance.now() - t0) / 1000;
+      const sps = (count * B) / Math.max(secs, 1e-9);
+      progress.step({ epoch: epoch + 1, step: count, steps, loss: sum / count, samplesPerSecond: sps, etaSeconds: ((steps - count) * B) / sps });
+      if (o.maxSteps !== undefined && step >= o.maxSteps) {
+        done = true;
+        break;
+      }
+    }
+    // validation: L1 over the whole validation split
+    const pred = (await predictSplit(model, backend, data.valid)).outputs.get('pred');
+    if (!pred) throw new TrainingStopped('SMC5003', 'the model has no output `pred`', 'declare `output pred = ...` in the model’s forward');
+    let l1 = 0;
+    for (let i = 0; i < data.valid.n; i++) l1 += Math.abs(pred[i]! - data.valid.labels[i]!);
+    l1 = Math.round((l1 / Math.max(1, data.valid.n)) * 1e4) / 1e4;
+    state = await backend.getState();
+    const improved = l1 < best.l1 - 1e-6;
+    if (improved) {
+      best = { l1, epoch };
+      badEpochs = 0;
+      writeSafetensors(join(dir, MODEL_FILE), paramTensors(model, state, ['param']), { format: 'pt', epoch: String(epoch), valid_l1: String(l1), seed: String(seed), spec: model.specPath });
+    } else {
+      badEpochs++;
+    }
+    writeSafetensors(lastPath, paramTensors(model, state, ['param', 'opt']), {
+      format: 'pt', epoch: String(epoch), step: String(step), best_valid_l1: String(best.l1), best_epoch: String(best.epoch), bad_epochs: String(badEpochs), seed: String(seed),
+    });
+    const secs = (performance.now() - t0) / 1000;
+    progress.epoch({ epoch: epoch + 1, trainLoss: count ? sum / count : Number.NaN, validL1: l1, best: improved, samplesPerSecond: (count * B) / secs, seconds: secs });
+    if (badEpochs >= t.early_stop && t.early_stop > 0) {
+      stoppedEarly = true;
+      progress.message(`early stop: no validation improvement for ${badEpochs} epochs`);
+      epoch++;
+      break;
+    }
+  }
+  return { seed, epochs: epoch, steps, bestEpoch: best.epoch + 1, bestValidL1: best.l1, stoppedEarly, bestCheckpoint: join(dir, MODEL_FILE) };
+}
+
+/** Loads the parameters of a checkpoint into a backend (optimiser state is not needed to evaluate). */
+export async function loadWeights(model: CompiledModel, backend: Backend, path: string): Promise<void> {
+  const ck = readSafetensors(path);
+  const state: Tensors = new Map();
+  for (const p of model.train.graph.params) {
+    const t = ck.tensors.get(p.name);
+    if (!t) throw new TrainingStopped('SMC5014', `${path} has no tensor \`${p.name}\``, 'the checkpoint was written for another spec; evaluate it with the spec of its run');
+    if (t.data.length !== p.shape.reduce((a, b) => a * b, 1)) throw new TrainingStopped('SMC5014', `${path}: \`${p.name}\` has ${t.data.length} values, the spec needs shape [${p.shape.join(', ')}]`, 'evaluate the checkpoint with the spec of its run (and the same --set overrides)');
+    state.set(p.name, t.data);
+  }
+  await backend.setState(state);
+}

@@ -1,0 +1,128 @@
+// A training run: the run folder (spec sources, resolved hyperparameters, log, per-seed checkpoints), one
+// training per seed, test metrics per condition with each seed's best weights, and the mean ± std table.
+
+import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, relative } from 'node:path';
+import type { CompiledModel } from '../../compiler/compile.js';
+import type { Dataset } from '../data/index.js';
+import type { Backend } from '../backends/backend.js';
+import { conditionCsv, conditionTable, evaluateConditions, METRIC_NAMES, type ConditionResult } from '../eval/conditions.js';
+import { loadWeights, trainSeed, type ProgressSink, type SeedRunResult } from './loop.js';
+
+export interface RunOptions {
+  model: CompiledModel;
+  makeBackend: () => Promise<Backend>;
+  data: Dataset;
+  dataSource: string;
+  seeds: number[];
+  dir: string;
+  overrides: string[];
+  progress: ProgressSink;
+  resume?: boolean;
+  maxSteps?: number;
+  maxEpochs?: number;
+}
+
+export interface RunSummary {
+  dir: string;
+  seeds: SeedRunResult[];
+  /** condition → metric → per-seed values */
+  results: { seed: number; conditions: ConditionResult[] }[];
+  table: string;
+}
+
+export const RUN_MANIFEST = 'run.json';
+
+/** Copies the spec and everything it imports into `<dir>/spec/`, keeping relative import paths valid. */
+function copySpec(model: CompiledModel, dir: string): string {
+  const root = dirname(model.specPath);
+  const files = [...model.sources.keys()];
+  const base = files.reduce((acc, f) => {
+    let a = acc;
+    while (!f.startsWith(`${a}/`) && a !== '/' && a !== '.') a = dirname(a);
+    return a;
+  }, root);
+  for (const f of files) {
+    const dst = join(dir, 'spec', relative(base, f));
+    mkdirSync(dirname(dst), { recursive: true });
+    copyFileSync(f, dst);
+  }
+  return join('spec', relative(base, model.specPath));
+}
+
+export function readRunManifest(dir: string): { spec: string; overrides: string[]; seeds: number[]; data: string } | undefined {
+  const p = join(dir, RUN_MANIFEST);
+  if (!existsSync(p)) return undefined;
+  return JSON.parse(readFileSync(p, 'utf8'));
+}
+
+export async function trainRun(o: RunOptions): Promise<RunSummary> {
+  const { model, dir } = o;
+  mkdirSync(dir, { recursive: true });
+  const log = (line: string) => appendFileSync(join(dir, 'log.txt'), `${new Date().toISOString()} ${line}\n`);
+  const progress: ProgressSink = {
+    step: (i) => o.progress.step(i),
+    epoch: (r) => {
+      log(`epoch ${r.epoch}: train loss ${r.trainLoss.toFixed(4)}, valid L1 ${r.validL1.toFixed(4)}${r.best ? ' (best)' : ''}, ${r.samplesPerSecond.toFixed(1)} samples/s`);
+      o.progress.epoch(r);
+    },
+    message: (m) => {
+      log(m);
+      o.progress.message(m);
+    },
+  };
+  if (!o.resume || !existsSync(join(dir, RUN_MANIFEST))) {
+    const spec = copySpec(model, dir);
+    writeFileSync(join(dir, RUN_MANIFEST), `${JSON.stringify({ spec, overrides: o.overrides, seeds: o.seeds, data: o.dataSource }, null, 2)}\n`);
+    writeFileSync(join(dir, 'hyperparameters.json'), `${JSON.stringify({ overrides: o.overrides, ...model.settings }, null, 2)}\n`);
+    log(`spec ${basename(model.specPath)}, data ${o.dataSource}, seeds ${o.seeds.join(',')}`);
+  }
+  const seeds: SeedRunResult[] = [];
+  const results: RunSummary['results'] = [];
+  for (const seed of o.seeds) {
+    const backend = await o.makeBackend();
+    try {
+      progress.message(`seed ${seed}: training on ${o.data.train.n} samples, validating on ${o.data.valid.n}`);
+      const r = await trainSeed({ model, backend, data: o.data, seed, dir: join(dir, `seed-${seed}`), progress, resume: o.resume, maxSteps: o.maxSteps, maxEpochs: o.maxEpochs });
+      seeds.push(r);
+      await loadWeights(model, backend, r.bestCheckpoint);
+      const conditions = await evaluateConditions(model, backend, o.data.test, model.settings.eval.conditions);
+      results.push({ seed, conditions });
+      writeFileSync(join(dir, `seed-${seed}`, 'results.json'), `${JSON.stringify({ seed, best_epoch: r.bestEpoch, best_valid_l1: r.bestValidL1, conditions }, null, 2)}\n`);
+      progress.message(`seed ${seed}: best epoch ${r.bestEpoch}, valid L1 ${r.bestValidL1.toFixed(4)}\n${conditionTable(conditions)}`);
+    } finally {
+      await backend.dispose();
+    }
+  }
+  const table = seedTable(results);
+  writeFileSync(join(dir, 'results.json'), `${JSON.stringify({ seeds: results, mean_std: meanStd(results) }, null, 2)}\n`);
+  writeFileSync(join(dir, 'results.csv'), results.map((r, i) => conditionCsv(r.conditions, { seed: r.seed }).split('\n').slice(i === 0 ? 0 : 1).join('\n')).join(''));
+  if (results.length > 1) progress.message(`mean ± std over ${results.length} seeds (×100 for accuracies/F1, as in the paper)\n${table}`);
+  return { dir, seeds, results, table };
+}
+
+function meanStd(results: RunSummary['results']): Record<string, Record<string, { mean: number; std: number }>> {
+  const out: Record<string, Record<string, { mean: number; std: number }>> = {};
+  const conds = results[0]?.conditions.map((c) => c.condition) ?? [];
+  for (const c of conds) {
+    out[c] = {};
+    for (const m of METRIC_NAMES) {
+      const xs = results.map((r) => r.conditions.find((x) => x.condition === c)!.metrics[m]);
+      const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+      const std = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length);
+      out[c]![m] = { mean: Math.round(mean * 1e4) / 1e4, std: Math.round(std * 1e4) / 1e4 };
+    }
+  }
+  return out;
+}
+
+/** The paper's style: accuracies and F1 ×100, MAE and Corr as they are, mean ± std over seeds. */
+export function seedTable(results: RunSummary['results']): string {
+  const ms = meanStd(results);
+  const cols = ['MAE', 'Corr', 'Has0_acc_2', 'Non0_acc_2', 'Has0_F1_score', 'Non0_F1_score', 'Mult_acc_7'] as const;
+  const scale = (m: string) => (m === 'MAE' || m === 'Corr' ? 1 : 100);
+  const rows = Object.entries(ms).map(([c, v]) => [c, ...cols.map((m) => `${(v[m]!.mean * scale(m)).toFixed(scale(m) === 1 ? 3 : 2)} ± ${(v[m]!.std * scale(m)).toFixed(scale(m) === 1 ? 3 : 2)}`)]);
+  const head = ['condition', ...cols];
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  return [head, ...rows].map((r) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ')).join('\n');
+}
