@@ -34,6 +34,8 @@ export interface BufferDecl {
 /** A tensor a kernel writes, at the flat (row-major) index of its iteration coordinates. */
 export interface OutputDecl extends BufferDecl {
   expr: Expr;
+  /** Element offset of the first value written (a part of a larger tensor); size ≥ offset + values written. */
+  offset?: number;
   /** Reduction kernels only: write one value per row (default) or one per element of the reduced axis ('full'). */
   at?: 'row' | 'full';
 }
@@ -43,8 +45,10 @@ export interface OutputDecl extends BufferDecl {
  * prologue may read acc(j) for j < i: softmax = max, then sum of exp(x − max); layernorm = mean, then variance).
  */
 export interface Reduction {
-  /** Length of the reduced axis (domain axis `shape.length`). */
+  /** Number of reduced elements per row (the product of `dims`). */
   size: number;
+  /** Reduced axes (domain axes shape.length …); default [size]. Loads address each as its own axis. */
+  dims?: number[];
   stages: { op: 'sum' | 'max'; prologue: Expr }[];
 }
 
@@ -85,6 +89,8 @@ export interface MatmulKernel {
   a: MatmulOperand;
   b: MatmulOperand;
   output: BufferDecl;
+  /** Element offset of C inside the output tensor (default 0). */
+  outputOffset?: number;
   scale?: number;
   bias?: { input: number; offset: number; along: 'n' | 'm' };
   activation?: Activation;

@@ -114,20 +114,23 @@ function evalExprKernel(k: ExprKernel, env: TensorEnv): void {
   const outs = k.outputs.map((o) => get(env, o.name, o.size));
   const rows = numel(k.shape);
   const R = k.reduce?.size ?? 0;
+  const rdims = k.reduce ? k.reduce.dims ?? [k.reduce.size] : [];
+  const rco = (j: number): number[] => unravel(j, rdims);
   for (let r = 0; r < rows; r++) {
     const rc = unravel(r, k.shape);
     const accs: number[] = [];
     for (const st of k.reduce?.stages ?? []) {
       let a = st.op === 'sum' ? 0 : -Infinity;
       for (let j = 0; j < R; j++) {
-        const v = evalExpr(st.prologue, ins, [...rc, j], accs);
+        const v = evalExpr(st.prologue, ins, [...rc, ...rco(j)], accs);
         a = st.op === 'sum' ? a + v : Math.max(a, v);
       }
       accs.push(f(a));
     }
     k.outputs.forEach((o, oi) => {
-      if (o.at === 'full') for (let j = 0; j < R; j++) outs[oi]![r * R + j] = evalExpr(o.expr, ins, [...rc, j], accs);
-      else outs[oi]![r] = evalExpr(o.expr, ins, [...rc, 0], accs);
+      const off = o.offset ?? 0;
+      if (o.at === 'full') for (let j = 0; j < R; j++) outs[oi]![off + r * R + j] = evalExpr(o.expr, ins, [...rc, ...rco(j)], accs);
+      else outs[oi]![off + r] = evalExpr(o.expr, ins, [...rc, ...rdims.map(() => 0)], accs);
     });
   }
 }
@@ -142,7 +145,7 @@ function evalMatmul(k: MatmulKernel, env: TensorEnv): void {
     for (let z1 = 0; z1 < k.batch[1]; z1++) {
       const aZ = k.a.offset + z0 * k.a.batchStrides[0] + z1 * k.a.batchStrides[1];
       const bZ = k.b.offset + z0 * k.b.batchStrides[0] + z1 * k.b.batchStrides[1];
-      const cZ = (z0 * k.batch[1] + z1) * M * N;
+      const cZ = (z0 * k.batch[1] + z1) * M * N + (k.outputOffset ?? 0);
       for (let m = 0; m < M; m++) {
         for (let n = 0; n < N; n++) {
           let s = 0;
@@ -151,7 +154,7 @@ function evalMatmul(k: MatmulKernel, env: TensorEnv): void {
           if (k.bias) r += ins[k.bias.input]![k.bias.offset + (k.bias.along === 'n' ? n : m)]!;
           if (k.activation && k.activation !== 'none') r = unaryRef(k.activation, r);
           const ci = cZ + m * N + n;
-          if (k.residual) r += ins[k.residual.input]![k.residual.offset + ci]!;
+          if (k.residual) r += ins[k.residual.input]![k.residual.offset + ci - (k.outputOffset ?? 0)]!;
           C[ci] = k.accumulate ? C[ci]! + r : r;
         }
       }

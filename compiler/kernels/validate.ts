@@ -65,7 +65,9 @@ function checkExpr(k: ExprKernel, e: Expr, dims: number[], maxStage: number, whe
 function validateExpr(k: ExprKernel): void {
   const rows = numel(k.shape);
   const red = k.reduce;
-  const dims = red ? [...k.shape, red.size] : k.shape;
+  const rdims = red ? red.dims ?? [red.size] : [];
+  const dims = [...k.shape, ...rdims];
+  if (red && numel(rdims) !== red.size) throw new KernelError('SMC4101', `reduction dims ${rdims.join('x')} do not multiply to ${red.size}`, k.name);
   if (k.outputs.length === 0) throw new KernelError('SMC4101', 'no outputs', k.name);
   if (red) {
     if (red.stages.length === 0 || red.size < 1) throw new KernelError('SMC4101', 'empty reduction', k.name);
@@ -73,8 +75,8 @@ function validateExpr(k: ExprKernel): void {
   }
   for (const o of k.outputs) {
     if (o.at === 'full' && !red) throw new KernelError('SMC4101', `output ${o.name} is 'full' but the kernel has no reduction`, k.name);
-    const want = o.at === 'full' ? rows * red!.size : rows;
-    if (o.size !== want) throw new KernelError('SMC4101', `output ${o.name} has ${o.size} elements, the domain has ${want}`, k.name);
+    const want = (o.at === 'full' ? rows * red!.size : rows) + (o.offset ?? 0);
+    if (o.offset ? o.size < want : o.size !== want) throw new KernelError('SMC4101', `output ${o.name} has ${o.size} elements, the domain writes ${want}`, k.name);
     checkExpr(k, o.expr, dims, red ? red.stages.length : 0, `output ${o.name}`);
   }
 }
@@ -91,7 +93,7 @@ function validateMatmul(k: MatmulKernel): void {
   checkOperand(k, k.a, k.M, k.K, 'A');
   checkOperand(k, k.b, k.K, k.N, 'B');
   const cSize = k.batch[0] * k.batch[1] * k.M * k.N;
-  if (k.output.size !== cSize) throw new KernelError('SMC4101', `C has ${k.output.size} elements, expected ${cSize}`, k.name);
+  if (k.outputOffset ? k.output.size < cSize + k.outputOffset : k.output.size !== cSize) throw new KernelError('SMC4101', `C has ${k.output.size} elements, expected ${cSize}`, k.name);
   if (k.batch[0] * k.batch[1] > 65535) throw new KernelError('SMC4103', 'more than 65535 matmul batches', k.name);
   if (k.bias) {
     const n = k.bias.along === 'n' ? k.N : k.M;

@@ -216,9 +216,12 @@ export function generateExprKernel(k: ExprKernel, cfg: KernelConfig): LoweredKer
   const rank = k.shape.length;
   const rows = numel(k.shape);
   const red = k.reduce;
-  const R = red?.size ?? 1;
-  const w = cfg.vectorize && (red ? R % 4 === 0 : rank > 0 && k.shape[rank - 1]! % 4 === 0) ? 4 : 1;
-  const inner = red ? rank : rank - 1;
+  const rdims = red ? red.dims ?? [red.size] : [];
+  const R = red ? numel(rdims) : 1;
+  const q = rdims.length;
+  const lastR = rdims[q - 1] ?? 1;
+  const w = cfg.vectorize && (red ? lastR % 4 === 0 : rank > 0 && k.shape[rank - 1]! % 4 === 0) ? 4 : 1;
+  const inner = red ? rank + q - 1 : rank - 1;
   const wide = red ? [...red.stages.map((s) => s.prologue), ...k.outputs.filter((o) => o.at === 'full').map((o) => o.expr)] : k.outputs.map((o) => o.expr);
   const vecView = k.inputs.map(() => false);
   if (w === 4) {
@@ -229,12 +232,20 @@ export function generateExprKernel(k: ExprKernel, cfg: KernelConfig): LoweredKer
     }
   }
   const env: Env = { helpers: new HelperSet(), usesNonFinite: false, vecView, sizes: k.inputs.map((b) => b.size), fresh: 0 };
-  const outVec = k.outputs.map((o) => w === 4 && (!red || o.at === 'full'));
+  const outVec = k.outputs.map((o) => w === 4 && (!red || o.at === 'full') && (o.offset ?? 0) % 4 === 0 && o.size % 4 === 0);
   const decls: string[] = [];
   k.inputs.forEach((b, i) => decls.push(`@group(0) @binding(${i}) var<storage, read> in${i}: array<${vecView[i] ? 'vec4<f32>' : 'f32'}>; // ${commentText(b.name)}`));
   k.outputs.forEach((o, j) =>
     decls.push(`@group(0) @binding(${k.inputs.length + j}) var<storage, read_write> out${j}: array<${outVec[j] ? 'vec4<f32>' : 'f32'}>; // ${commentText(o.name)}`),
   );
+  /** Store of value v (width w) at element index `idx` of output j. */
+  const store = (j: number, idx: string, v: string, width: number): string[] => {
+    const off = k.outputs[j]!.offset ?? 0;
+    const at = off ? `${idx} + ${off}` : idx;
+    if (width === 1) return [`out${j}[${at}] = ${v};`];
+    if (outVec[j]) return [idx === 'tid * 4' && !off ? `out${j}[tid] = ${v};` : `out${j}[(${at}) / 4] = ${v};`];
+    return ['x', 'y', 'z', 'w'].map((l, i) => `out${j}[${at} + ${i}] = ${v}.${l};`);
+  };
   const coordNames = k.shape.map((_, d) => `c${d}`);
   const body: string[] = [];
   let wgSize: number;
@@ -249,10 +260,10 @@ export function generateExprKernel(k: ExprKernel, cfg: KernelConfig): LoweredKer
     const sc = new Scope(env, undefined, w, inner, coords, '  ');
     const vals = k.outputs.map((o) => emit(o.expr, sc));
     body.push(...sc.lines);
-    vals.forEach((v, j) => body.push(`  out${j}[tid] = ${v};`));
+    vals.forEach((v, j) => body.push(...store(j, w === 1 ? 'tid' : 'tid * 4', v, w).map((l) => `  ${l}`)));
   } else {
-    const wg = cfg.reduction === 'workgroup' ? cfg.reductionWorkgroup : 1;
     const perRow = cfg.reduction === 'workgroup';
+    const wg = perRow ? cfg.reductionWorkgroup : 1;
     wgSize = perRow ? wg : cfg.elementwiseWorkgroup;
     workgroups = perRow ? grid1d(rows, 1, cfg.maxWorkgroupsPerDim) : grid1d(rows, wgSize, cfg.maxWorkgroupsPerDim);
     if (perRow) {
@@ -262,20 +273,49 @@ export function generateExprKernel(k: ExprKernel, cfg: KernelConfig): LoweredKer
       body.push(`  let row = i32(gid.x + gid.y * nwg.x * ${wgSize}u);`, `  if (row >= ${rows}) { return; }`);
     }
     const rowCoords = decompose(k.shape, 'row', coordNames, '  ', body);
-    const top = new Scope(env, undefined, 1, inner, [...rowCoords, '0'], '  ');
+    const top = new Scope(env, undefined, 1, inner, [...rowCoords, ...rdims.map(() => '0')], '  ');
+    const rnames = rdims.map((_, i) => `r${i}`);
+    /** Opens the loop(s) over the reduced axes; returns [header lines, closing lines, coordinate names, flat index]. */
+    const openLoops = (): [string[], string[], string[], string] => {
+      const open: string[] = [];
+      const close: string[] = [];
+      if (perRow) {
+        open.push(`  for (var rf = lid * ${w}; rf < ${R}; rf += ${wg * w}) {`);
+        decompose(rdims, 'rf', rnames, '    ', open);
+        close.push('  }');
+        return [open, close, rdims.map((d, i) => (d === 1 ? '0' : rnames[i]!)), 'rf'];
+      }
+      const names: string[] = [];
+      let ind = '  ';
+      rdims.forEach((d, i) => {
+        const last = i === q - 1;
+        if (d === 1) {
+          names.push('0');
+          return;
+        }
+        open.push(`${ind}for (var ${rnames[i]} = 0; ${rnames[i]} < ${d}; ${rnames[i]} += ${last ? w : 1}) {`);
+        close.unshift(`${ind}}`);
+        names.push(rnames[i]!);
+        ind += '  ';
+      });
+      const strides = rdims.map((_, i) => numel(rdims.slice(i + 1)));
+      const flat = names.map((n, i) => (n === '0' ? '' : strides[i] === 1 ? n : `${n} * ${strides[i]}`)).filter(Boolean).join(' + ') || '0';
+      return [open, close, names, flat];
+    };
+    const depth = perRow ? 2 : Math.max(1, rdims.filter((d) => d > 1).length) + 1;
+    const ind = '  '.repeat(depth);
     red.stages.forEach((st, s) => {
-      const init = st.op === 'sum' ? '0.0' : (env.usesNonFinite = true, nonFinite(-Infinity));
+      const init = st.op === 'sum' ? '0.0' : ((env.usesNonFinite = true), nonFinite(-Infinity));
       const A = `acc${s}`;
       body.push(...top.lines.splice(0));
       body.push(`  var ${A}_p = ${ftype(w)}(${init});`);
-      const start = perRow ? `lid * ${w}` : '0';
-      const step = perRow ? wg * w : w;
-      body.push(`  for (var cr = ${start}; cr < ${R}; cr += ${step}) {`);
-      const loop = new Scope(env, top, w, inner, [...rowCoords, 'cr'], '    ');
+      const [open, close, names] = openLoops();
+      body.push(...open);
+      const loop = new Scope(env, top, w, inner, [...rowCoords, ...names], ind);
       const v = emit(st.prologue, loop);
       body.push(...loop.lines);
-      body.push(st.op === 'sum' ? `    ${A}_p = ${A}_p + ${v};` : `    ${A}_p = max(${A}_p, ${v});`);
-      body.push('  }');
+      body.push(st.op === 'sum' ? `${ind}${A}_p = ${A}_p + ${v};` : `${ind}${A}_p = max(${A}_p, ${v});`);
+      body.push(...close);
       const comb = (x: string, y: string): string => (st.op === 'sum' ? `${x} + ${y}` : `max(${x}, ${y})`);
       const h = w === 1 ? `${A}_p` : `${comb(`(${comb(`${A}_p.x`, `${A}_p.y`)})`, `(${comb(`${A}_p.z`, `${A}_p.w`)})`)}`;
       if (perRow) {
@@ -291,22 +331,19 @@ export function generateExprKernel(k: ExprKernel, cfg: KernelConfig): LoweredKer
     const fullOuts = k.outputs.map((o, j) => ({ o, j })).filter(({ o }) => o.at === 'full');
     if (rowOuts.length) {
       const vals = rowOuts.map(({ o }) => emit(o.expr, top));
-      const guard = perRow ? '  if (lid == 0) {' : '';
       body.push(...top.lines.splice(0));
-      if (guard) body.push(guard);
-      rowOuts.forEach(({ j }, i) => body.push(`${guard ? '  ' : ''}  out${j}[row] = ${vals[i]};`));
-      if (guard) body.push('  }');
+      if (perRow) body.push('  if (lid == 0) {');
+      rowOuts.forEach(({ j }, i) => body.push(...store(j, 'row', vals[i]!, 1).map((l) => `${perRow ? '    ' : '  '}${l}`)));
+      if (perRow) body.push('  }');
     }
     if (fullOuts.length) {
-      const start = perRow ? `lid * ${w}` : '0';
-      const step = perRow ? wg * w : w;
-      body.push(`  for (var cr = ${start}; cr < ${R}; cr += ${step}) {`);
-      const loop = new Scope(env, top, w, inner, [...rowCoords, 'cr'], '    ');
+      const [open, close, names, flat] = openLoops();
+      body.push(...open);
+      const loop = new Scope(env, top, w, inner, [...rowCoords, ...names], ind);
       const vals = fullOuts.map(({ o }) => emit(o.expr, loop));
       body.push(...loop.lines);
-      const at = w === 1 ? `row * ${R} + cr` : `(row * ${R} + cr) / 4`;
-      fullOuts.forEach(({ j }, i) => body.push(`    out${j}[${at}] = ${vals[i]};`));
-      body.push('  }');
+      fullOuts.forEach(({ j }, i) => body.push(...store(j, `row * ${R} + ${flat}`, vals[i]!, w).map((l) => `${ind}${l}`)));
+      body.push(...close);
     }
   }
   const perRowSig = red && cfg.reduction === 'workgroup';

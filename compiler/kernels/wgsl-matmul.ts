@@ -42,7 +42,7 @@ export function chooseMatmulVariant(k: MatmulKernel, cfg: KernelConfig, naive = 
     tile,
     aMode,
     bMode,
-    cVec: !naive && k.N % 4 === 0 && k.output.size % 4 === 0,
+    cVec: !naive && k.N % 4 === 0 && k.output.size % 4 === 0 && (k.outputOffset ?? 0) % 4 === 0,
     scale: k.scale !== undefined && k.scale !== 1,
     bias: k.bias ? k.bias.along : 'none',
     activation: k.activation ?? 'none',
@@ -52,7 +52,7 @@ export function chooseMatmulVariant(k: MatmulKernel, cfg: KernelConfig, naive = 
   };
 }
 
-/** Uniform words: M N K B1 aOff aB0 aB1 aRow aCol bOff bB0 bB1 bRow bCol biasOff resOff scale(f32) pad×3. */
+/** Uniform words: M N K B1 aOff aB0 aB1 aRow aCol bOff bB0 bB1 bRow bCol biasOff resOff scale(f32) cOff pad×2. */
 export function matmulUniform(k: MatmulKernel): Uint32Array {
   const w = new Int32Array(20);
   const vals = [
@@ -63,6 +63,7 @@ export function matmulUniform(k: MatmulKernel): Uint32Array {
   ];
   vals.forEach((v, i) => (w[i] = v));
   new Float32Array(w.buffer)[16] = k.scale ?? 1;
+  w[17] = k.outputOffset ?? 0;
   return new Uint32Array(w.buffer);
 }
 
@@ -70,7 +71,7 @@ const UNIFORM_STRUCT = `struct MatmulShape {
   M: i32, N: i32, K: i32, B1: i32,
   aOff: i32, aB0: i32, aB1: i32, aRow: i32, aCol: i32,
   bOff: i32, bB0: i32, bB1: i32, bRow: i32, bCol: i32,
-  biasOff: i32, resOff: i32, scale: f32, p0: i32, p1: i32, p2: i32,
+  biasOff: i32, resOff: i32, scale: f32, cOff: i32, p1: i32, p2: i32,
 }`;
 
 const LANES = ['x', 'y', 'z', 'w'];
@@ -188,6 +189,7 @@ export function generateMatmulKernel(k: MatmulKernel, cfg: KernelConfig, opts: {
   const lanesOf = (idx: (l: number) => string, i: number): string =>
     W === 1 ? rd(i, idx(0)) : `vec4<f32>(${[0, 1, 2, 3].map((l) => rd(i, idx(l))).join(', ')})`;
   L.push('  let cZ = z * u.M * u.N;');
+  L.push('  let cB = cZ + u.cOff;');
   for (let i = 0; i < tm; i++) {
     L.push(`  if (m0 + ${i} < u.M) {`, `    let m = m0 + ${i};`);
     for (let q = 0; q < Q; q++) {
@@ -197,8 +199,9 @@ export function generateMatmulKernel(k: MatmulKernel, cfg: KernelConfig, opts: {
       if (v.bias === 'n') L.push(`      r = r + ${lanesOf((l) => `u.biasOff + min(n + ${l}, u.N - 1)`, k.bias!.input)};`);
       if (v.bias === 'm') L.push(`      r = r + ${T}(${rd(k.bias!.input, 'u.biasOff + m')});`);
       if (v.activation !== 'none') L.push(`      r = ${act('r')};`);
-      L.push('      let ci = cZ + m * u.N + n;');
-      if (v.residual) L.push(`      r = r + ${lanesOf((l) => `u.resOff + min(ci + ${l}, cZ + m * u.N + u.N - 1)`, k.residual!.input)};`);
+      L.push('      let ri = cZ + m * u.N + n;');
+      L.push('      let ci = cB + m * u.N + n;');
+      if (v.residual) L.push(`      r = r + ${lanesOf((l) => `u.resOff + min(ri + ${l}, cZ + m * u.N + u.N - 1)`, k.residual!.input)};`);
       if (v.cVec) {
         L.push(`      if (n < u.N) {`);
         if (v.accumulate) L.push('        r = r + outC[ci / 4];');

@@ -103,6 +103,22 @@ describe.skipIf(!!noGpuReason)('expression kernels on the GPU', () => {
     await check([k2], { x }, ['s', 'm'], 1e-4, wgCfg);
   });
 
+  it('reduces over two non-adjacent axes into a part of a larger tensor (offset), both variants', async () => {
+    // s[j] = Σ_{a,c} x[a, j, c] * 2 over x [3, 5, 8]; written at offset 6 of a 16-element tensor
+    const k: ExprKernel = {
+      kind: 'expr',
+      name: 'sum02',
+      shape: [5],
+      inputs: [{ name: 'x', size: 120 }],
+      reduce: { size: 24, dims: [3, 8], stages: [{ op: 'sum', prologue: bin('mul', load(0, [8, 40, 1]), c(2)) }] },
+      outputs: [{ name: 's', size: 16, offset: 6, expr: acc(0) }, { name: 'y', size: 125, offset: 5, at: 'full', expr: bin('sub', load(0, [8, 40, 1]), acc(0)) }],
+    };
+    const x = randn(120, 10);
+    await check([k], { x }, ['s', 'y']);
+    const wgCfg = { ...selectKernelConfig({ ...gpu.ctx.adapter, isSoftware: false }), maxStorageBuffers: gpu.cfg.maxStorageBuffers };
+    await check([{ ...k, name: 'sum02.wg' }], { x }, ['s', 'y'], 1e-4, wgCfg);
+  });
+
   it('gathers rows (embedding lookup) with clamped indices, and tests NaN by bits', async () => {
     // out[t, d] = table[ids[t], d]; ids includes an out-of-range index (clamped); isnan(0/0-free) = 0
     const k: ExprKernel = {

@@ -57,6 +57,9 @@ describe.skipIf(!!noGpuReason)('matmul template on the GPU', () => {
   it('odd shapes (scalar loads, K tail, partial tiles), accumulate into C, sigmoid/relu', async () => {
     await check(mm('odd', 2, 7, 9, 5, false, false, { activation: 'sigmoid' }));
     await check(mm('odd.acc', 1, 5, 6, 3, true, true, { accumulate: true, activation: 'relu' }), { initC: true });
+    const part = mm('part', 1, 4, 8, 4, false, false, { outputOffset: 12 });
+    part.output = { name: 'C', size: 12 + 32 + 4 };
+    await check(part);
   });
 
   it('broadcast batch (stride 0) and the naive one-invocation-per-output baseline', async () => {
