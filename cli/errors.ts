@@ -6,6 +6,7 @@ import { DataError } from '../runtime/data/index.js';
 import { GpuError } from '../runtime/gpu/errors.js';
 import { TrainingStopped } from '../runtime/train/loop.js';
 import { CheckpointError } from '../runtime/train/safetensors.js';
+import { BundleError } from '../runtime/bundle/load.js';
 import { printDiagnostics } from './diagnostics-output.js';
 
 export class UsageError extends Error {
@@ -27,7 +28,7 @@ export function reportError(e: unknown, write: (s: string) => void = (s) => proc
     write(`error: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}`);
     return 2;
   }
-  if (e instanceof DataError || e instanceof GpuError) {
+  if (e instanceof DataError || e instanceof GpuError || e instanceof BundleError) {
     write(`${e.format()}\n`);
     return 1;
   }

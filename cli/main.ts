@@ -38,6 +38,18 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('compile')
+    .description('compile a spec to a runnable bundle: glue (.ts + .js), one .wgsl per kernel, manifest.json')
+    .argument('<spec>', '.smcir file')
+    .requiredOption('-o, --out <dir>', 'bundle folder')
+    .option('--set <name=value>', 'override a constant or a setting; repeatable', collect, [])
+    .addOption(new Option('--target <kind>', 'kernels for this machine’s adapter, or for a software (lavapipe) adapter').choices(['auto', 'software']).default('auto'))
+    .action(async (spec: string, o) => {
+      const { runCompile } = await import('./commands/compile.js');
+      process.exitCode = await runCompile(spec, o);
+    });
+
+  program
     .command('train')
     .description('train a spec (default: specs/smcir-tiny.smcir) on MMSA data or the built-in synthetic set')
     .argument('[spec]', '.smcir spec or a bundle folder from `smcirc compile`')
