@@ -108,8 +108,9 @@ export interface SeqView {
 
 /**
  * LSTM recurrence of one layer and direction, all time steps in one dispatch (PyTorch gate order i, f, g, o).
- * inputs: [xproj (= x·W_ihᵀ + b_ih + b_hh, 4H features, viewed by `xproj`), W_hh [4H, H]];
- * outputs: [h (viewed by `h`), c [B, T, H], gates [B, T, 4H] after activation]. h0 = c0 = 0.
+ * inputs: [xproj (= x·W_ihᵀ + b_ih + b_hh, 4H features, viewed by `xproj`), W_hh [4H, H] contiguous];
+ * outputs: [hc (h_t viewed by `h`, c_t viewed by `c`: the graph routine packs [h | c] per step),
+ * gates [B, T, 4H] after activation, kept for the backward]. h0 = c0 = 0.
  */
 export interface LstmForwardKernel {
   kind: 'lstm-forward';
@@ -119,15 +120,16 @@ export interface LstmForwardKernel {
   hidden: number;
   reverse: boolean;
   inputs: [BufferDecl, BufferDecl];
-  outputs: [BufferDecl, BufferDecl, BufferDecl];
+  outputs: [BufferDecl, BufferDecl];
   xproj: SeqView;
   h: SeqView;
+  c: SeqView;
 }
 
 /**
- * Backward of LstmForwardKernel: inputs [dh (viewed by `dh`: gradient of the h outputs), gates, c, W_hh];
- * outputs [dgates [B, T, 4H] (gradient of the pre-activation gates), dcState [B, H] scratch].
- * The weight and input gradients are matmuls over dgates outside this routine.
+ * Backward of LstmForwardKernel: inputs [dout (gradient of h viewed by `dh`, of c viewed by `dc`), gates,
+ * hc (c_t viewed by `c`), W_hh]; outputs [dgates [B, T, 4H] (gradient of the pre-activation gates),
+ * dcState [B, H] scratch]. The weight and input gradients are matmuls over dgates outside this routine.
  */
 export interface LstmBackwardKernel {
   kind: 'lstm-backward';
@@ -139,6 +141,8 @@ export interface LstmBackwardKernel {
   inputs: [BufferDecl, BufferDecl, BufferDecl, BufferDecl];
   outputs: [BufferDecl, BufferDecl];
   dh: SeqView;
+  dc: SeqView;
+  c: SeqView;
 }
 
 /** Per row of x [rows, length]: numpy-style `bins`-bin histogram over [min, max]; outputs [entropy [rows], counts [rows, bins]]. */

@@ -210,32 +210,30 @@ function evalRoutine(k: Exclude<Kernel, ExprKernel | MatmulKernel>, env: TensorE
       const { batch: B, steps: T, hidden: H, reverse } = k;
       const xp = env.get(k.inputs[0].name)!;
       const W = env.get(k.inputs[1].name)!;
-      const h = get(env, k.outputs[0].name, k.outputs[0].size);
-      const c = get(env, k.outputs[1].name, k.outputs[1].size);
-      const g = get(env, k.outputs[2].name, k.outputs[2].size);
-      const hv = (b: number, t: number, j: number): number => k.h.offset + b * k.h.batchStride + t * k.h.timeStride + j;
-      const xv = (b: number, t: number, j: number): number => k.xproj.offset + b * k.xproj.batchStride + t * k.xproj.timeStride + j;
+      const hc = get(env, k.outputs[0].name, k.outputs[0].size);
+      const g = get(env, k.outputs[1].name, k.outputs[1].size);
+      const at = (v: { offset: number; batchStride: number; timeStride: number }, b: number, t: number, j: number): number =>
+        v.offset + b * v.batchStride + t * v.timeStride + j;
       for (let b = 0; b < B; b++) {
         for (let s = 0; s < T; s++) {
           const t = reverse ? T - 1 - s : s;
           const tp = reverse ? t + 1 : t - 1;
           for (let j = 0; j < H; j++) {
             const pre = [0, 1, 2, 3].map((q) => {
-              let v = xp[xv(b, t, q * H + j)]!;
-              if (s > 0) for (let r = 0; r < H; r++) v += W[(q * H + j) * H + r]! * h[hv(b, tp, r)]!;
+              let v = xp[at(k.xproj, b, t, q * H + j)]!;
+              if (s > 0) for (let r = 0; r < H; r++) v += W[(q * H + j) * H + r]! * hc[at(k.h, b, tp, r)]!;
               return v;
             });
-            const [ig, fg, gc, og] = [sigmoid(pre[0]!), sigmoid(pre[1]!), Math.tanh(pre[2]!), sigmoid(pre[3]!)];
-            const cp = s > 0 ? c[(b * T + tp) * H + j]! : 0;
-            const cn = fg * cp + ig * gc;
-            c[(b * T + t) * H + j] = cn;
             const gb = (b * T + t) * 4 * H + j;
-            g[gb] = ig; g[gb + H] = fg; g[gb + 2 * H] = gc; g[gb + 3 * H] = og;
+            g[gb] = sigmoid(pre[0]!); g[gb + H] = sigmoid(pre[1]!); g[gb + 2 * H] = Math.tanh(pre[2]!); g[gb + 3 * H] = sigmoid(pre[3]!);
           }
-          // h after all units of the step (the GPU meets at a barrier here)
+          // c and h after all units of the step (the GPU meets at a barrier here)
           for (let j = 0; j < H; j++) {
             const gb = (b * T + t) * 4 * H + j;
-            h[hv(b, t, j)] = g[gb + 3 * H]! * Math.tanh(c[(b * T + t) * H + j]!);
+            const cp = s > 0 ? hc[at(k.c, b, tp, j)]! : 0;
+            const cn = g[gb + H]! * cp + g[gb]! * g[gb + 2 * H]!;
+            hc[at(k.c, b, t, j)] = cn;
+            hc[at(k.h, b, t, j)] = g[gb + 3 * H]! * Math.tanh(cn);
           }
         }
       }
@@ -243,28 +241,30 @@ function evalRoutine(k: Exclude<Kernel, ExprKernel | MatmulKernel>, env: TensorE
     }
     case 'lstm-backward': {
       const { batch: B, steps: T, hidden: H, reverse } = k;
-      const dh = env.get(k.inputs[0].name)!;
+      const dout = env.get(k.inputs[0].name)!;
       const g = env.get(k.inputs[1].name)!;
-      const c = env.get(k.inputs[2].name)!;
+      const hc = env.get(k.inputs[2].name)!;
       const W = env.get(k.inputs[3].name)!;
       const dg = get(env, k.outputs[0].name, k.outputs[0].size);
       const dcs = get(env, k.outputs[1].name, k.outputs[1].size);
+      const at = (v: { offset: number; batchStride: number; timeStride: number }, b: number, t: number, j: number): number =>
+        v.offset + b * v.batchStride + t * v.timeStride + j;
       const tOf = (s: number): number => (reverse ? T - 1 - s : s);
       for (let b = 0; b < B; b++) {
         for (let s = T - 1; s >= 0; s--) {
           const t = tOf(s);
           for (let j = 0; j < H; j++) {
-            let d = dh[k.dh.offset + b * k.dh.batchStride + t * k.dh.timeStride + j]!;
-            let dc = 0;
+            let d = dout[at(k.dh, b, t, j)]!;
+            let dc = dout[at(k.dc, b, t, j)]!;
             if (s < T - 1) {
               const nb = (b * T + tOf(s + 1)) * 4 * H;
               for (let r = 0; r < 4 * H; r++) d += dg[nb + r]! * W[r * H + j]!;
-              dc = dcs[b * H + j]!;
+              dc += dcs[b * H + j]!;
             }
             const gb = (b * T + t) * 4 * H + j;
             const [ig, fg, gc, og] = [g[gb]!, g[gb + H]!, g[gb + 2 * H]!, g[gb + 3 * H]!];
-            const cn = c[(b * T + t) * H + j]!;
-            const cp = s > 0 ? c[(b * T + tOf(s - 1)) * H + j]! : 0;
+            const cn = hc[at(k.c, b, t, j)]!;
+            const cp = s > 0 ? hc[at(k.c, b, tOf(s - 1), j)]! : 0;
             const tc = Math.tanh(cn);
             dc += d * og * (1 - tc * tc);
             dg[gb] = dc * gc * ig * (1 - ig);

@@ -9,17 +9,18 @@ import { HelperSet, commentText, grid1d, header } from './wgsl-common.js';
 const UNIFORM = `struct LstmShape {
   B: i32, T: i32, H: i32, reverse: i32,
   xOff: i32, xB: i32, xT: i32, hOff: i32,
-  hB: i32, hT: i32, p0: i32, p1: i32,
+  hB: i32, hT: i32, cOff: i32, cB: i32,
+  cT: i32, p0: i32, p1: i32, p2: i32,
 }`;
 
-/** Element (b, t, f) of view `p` ('x': xproj or dh; 'h': h). */
-const view = (p: 'x' | 'h', b: string, t: string, f: string): string => `u.${p}Off + ${b} * u.${p}B + ${t} * u.${p}T + ${f}`;
+/** Element (b, t, f) of view `p` (forward: x = xproj, h, c; backward: x = dh, h = dc, c = c). */
+const view = (p: 'x' | 'h' | 'c', b: string, t: string, f: string): string => `u.${p}Off + ${b} * u.${p}B + ${t} * u.${p}T + ${f}`;
 
 /** Time index of forward-order step s. */
 const tOf = (s: string): string => `select(${s}, u.T - 1 - (${s}), u.reverse != 0)`;
 
-function lstmUniform(B: number, T: number, H: number, reverse: boolean, x: SeqView, h: SeqView): Uint32Array {
-  const w = [B, T, H, reverse ? 1 : 0, x.offset, x.batchStride, x.timeStride, h.offset, h.batchStride, h.timeStride, 0, 0];
+function lstmUniform(B: number, T: number, H: number, reverse: boolean, x: SeqView, h: SeqView, c: SeqView): Uint32Array {
+  const w = [B, T, H, reverse ? 1 : 0, x.offset, x.batchStride, x.timeStride, h.offset, h.batchStride, h.timeStride, c.offset, c.batchStride, c.timeStride, 0, 0, 0];
   return new Uint32Array(Int32Array.from(w).buffer);
 }
 
@@ -37,10 +38,9 @@ export function generateLstmForward(k: LstmForwardKernel, cfg: KernelConfig): Lo
     UNIFORM,
     `@group(0) @binding(0) var<storage, read> xproj: array<f32>; // ${commentText(k.inputs[0].name)}`,
     `@group(0) @binding(1) var<storage, read> whh: array<f32>; // ${commentText(k.inputs[1].name)}`,
-    `@group(0) @binding(2) var<storage, read_write> hout: array<f32>; // ${commentText(k.outputs[0].name)}`,
-    `@group(0) @binding(3) var<storage, read_write> cout: array<f32>; // ${commentText(k.outputs[1].name)}`,
-    `@group(0) @binding(4) var<storage, read_write> gout: array<f32>; // ${commentText(k.outputs[2].name)}`,
-    '@group(0) @binding(5) var<uniform> u: LstmShape;',
+    `@group(0) @binding(2) var<storage, read_write> hc: array<f32>; // ${commentText(k.outputs[0].name)}`,
+    `@group(0) @binding(3) var<storage, read_write> gout: array<f32>; // ${commentText(k.outputs[1].name)}`,
+    '@group(0) @binding(4) var<uniform> u: LstmShape;',
     hs.print(),
     `@compute @workgroup_size(${wg})`,
     SIG,
@@ -58,21 +58,21 @@ export function generateLstmForward(k: LstmForwardKernel, cfg: KernelConfig): Lo
     '      var cp = 0.0;',
     '      if (s > 0) {',
     '        for (var q = 0; q < H; q++) {',
-    `          let hq = hout[${view('h', 'b', 'tp', 'q')}];`,
+    `          let hq = hc[${view('h', 'b', 'tp', 'q')}];`,
     '          gi = gi + whh[j * H + q] * hq;',
     '          gf = gf + whh[(H + j) * H + q] * hq;',
     '          gg = gg + whh[(2 * H + j) * H + q] * hq;',
     '          go = go + whh[(3 * H + j) * H + q] * hq;',
     '        }',
-    '        cp = cout[(b * u.T + tp) * H + j];',
+    `        cp = hc[${view('c', 'b', 'tp', 'j')}];`,
     '      }',
     `      let ig = ${sig}(gi);`,
     `      let fg = ${sig}(gf);`,
     `      let gc = ${tanh}(gg);`,
     `      let og = ${sig}(go);`,
     '      let cn = fg * cp + ig * gc;',
-    '      cout[(b * u.T + t) * H + j] = cn;',
-    `      hout[${view('h', 'b', 't', 'j')}] = og * ${tanh}(cn);`,
+    `      hc[${view('c', 'b', 't', 'j')}] = cn;`,
+    `      hc[${view('h', 'b', 't', 'j')}] = og * ${tanh}(cn);`,
     '      let gb = (b * u.T + t) * 4 * H + j;',
     '      gout[gb] = ig;',
     '      gout[gb + H] = fg;',
@@ -92,9 +92,8 @@ export function generateLstmForward(k: LstmForwardKernel, cfg: KernelConfig): Lo
       { tensor: k.inputs[1].name, access: 'read' },
       { tensor: k.outputs[0].name, access: 'read_write' },
       { tensor: k.outputs[1].name, access: 'read_write' },
-      { tensor: k.outputs[2].name, access: 'read_write' },
     ],
-    uniform: lstmUniform(k.batch, k.steps, k.hidden, k.reverse, k.xproj, k.h),
+    uniform: lstmUniform(k.batch, k.steps, k.hidden, k.reverse, k.xproj, k.h, k.c),
     workgroups: grid1d(k.batch, 1, cfg.maxWorkgroupsPerDim),
   };
 }
@@ -126,22 +125,22 @@ export function generateLstmBackward(k: LstmBackwardKernel, cfg: KernelConfig): 
     `    let tp = ${tOf('s - 1')};`,
     `    for (var j = i32(lidx); j < H; j += ${wg}) {`,
     `      var dh = dhin[${view('x', 'b', 't', 'j')}];`,
-    '      var dc = 0.0;',
+    `      var dc = dhin[${view('h', 'b', 't', 'j')}];`,
     '      if (sb > 0) {',
     '        let nb = (b * u.T + tn) * 4 * H;',
     '        for (var r = 0; r < 4 * H; r++) {',
     '          dh = dh + dgates[nb + r] * whh[r * H + j];',
     '        }',
-    '        dc = dcs[b * H + j];',
+    '        dc = dc + dcs[b * H + j];',
     '      }',
     '      let gb = (b * u.T + t) * 4 * H + j;',
     '      let ig = gates[gb];',
     '      let fg = gates[gb + H];',
     '      let gc = gates[gb + 2 * H];',
     '      let og = gates[gb + 3 * H];',
-    '      let cn = cin[(b * u.T + t) * H + j];',
+    `      let cn = cin[${view('c', 'b', 't', 'j')}];`,
     '      var cp = 0.0;',
-    '      if (s > 0) { cp = cin[(b * u.T + tp) * H + j]; }',
+    `      if (s > 0) { cp = cin[${view('c', 'b', 'tp', 'j')}]; }`,
     `      let tc = ${tanh}(cn);`,
     '      dc = dc + dh * og * (1.0 - tc * tc);',
     '      dgates[gb] = dc * gc * ig * (1.0 - ig);',
@@ -155,7 +154,6 @@ export function generateLstmBackward(k: LstmBackwardKernel, cfg: KernelConfig): 
     '}',
     '',
   ].join('\n');
-  const none: SeqView = { offset: 0, batchStride: 0, timeStride: 0 };
   return {
     name: k.name,
     wgsl,
@@ -163,7 +161,7 @@ export function generateLstmBackward(k: LstmBackwardKernel, cfg: KernelConfig): 
       ...k.inputs.map((b) => ({ tensor: b.name, access: 'read' as const })),
       ...k.outputs.map((b) => ({ tensor: b.name, access: 'read_write' as const })),
     ],
-    uniform: lstmUniform(k.batch, k.steps, k.hidden, k.reverse, k.dh, none),
+    uniform: lstmUniform(k.batch, k.steps, k.hidden, k.reverse, k.dh, k.dc, k.c),
     workgroups: grid1d(k.batch, 1, cfg.maxWorkgroupsPerDim),
   };
 }

@@ -2,20 +2,24 @@
 import type { AdamKernel, GradNormKernel, LstmBackwardKernel, LstmForwardKernel, OptimizerLayout } from '../../compiler/kernels/ir.js';
 
 export function lstmPair(B: number, T: number, H: number, reverse: boolean, tag: string): [LstmForwardKernel, LstmBackwardKernel] {
-  // bidirectional layout: xproj [B, T, 8H] (this direction's 4H at offset), h [B, T, 2H]
+  // xproj [B, T, 8H] shared by both directions (this direction's 4H at an offset); hc.<tag> [B, T, 2H] = [h | c]
   const off = reverse ? 4 * H : 0;
+  const seq = (offset: number) => ({ offset, batchStride: T * 2 * H, timeStride: 2 * H });
   const fwd: LstmForwardKernel = {
     kind: 'lstm-forward', name: `lstm.${tag}.fwd`, batch: B, steps: T, hidden: H, reverse,
     inputs: [{ name: 'xproj', size: B * T * 8 * H }, { name: `whh.${tag}`, size: 4 * H * H }],
-    outputs: [{ name: 'h', size: B * T * 2 * H }, { name: `c.${tag}`, size: B * T * H }, { name: `g.${tag}`, size: B * T * 4 * H }],
+    outputs: [{ name: `hc.${tag}`, size: B * T * 2 * H }, { name: `g.${tag}`, size: B * T * 4 * H }],
     xproj: { offset: off, batchStride: T * 8 * H, timeStride: 8 * H },
-    h: { offset: reverse ? H : 0, batchStride: T * 2 * H, timeStride: 2 * H },
+    h: seq(0),
+    c: seq(H),
   };
   const bwd: LstmBackwardKernel = {
     kind: 'lstm-backward', name: `lstm.${tag}.bwd`, batch: B, steps: T, hidden: H, reverse,
-    inputs: [{ name: 'dh', size: B * T * 2 * H }, fwd.outputs[2], fwd.outputs[1], fwd.inputs[1]],
+    inputs: [{ name: `dout.${tag}`, size: B * T * 2 * H }, fwd.outputs[1], fwd.outputs[0], fwd.inputs[1]],
     outputs: [{ name: `dg.${tag}`, size: B * T * 4 * H }, { name: `dc.${tag}`, size: B * H }],
-    dh: { offset: reverse ? H : 0, batchStride: T * 2 * H, timeStride: 2 * H },
+    dh: seq(0),
+    dc: seq(H),
+    c: seq(H),
   };
   return [fwd, bwd];
 }

@@ -8,41 +8,42 @@ import { randn } from './harness.js';
 import { adamKernels, lstmPair } from './fixtures.js';
 
 describe('kernel reference semantics', () => {
-  it('LSTM backward matches finite differences of the forward (loss = Σ dh·h) w.r.t. xproj', () => {
+  it('LSTM backward matches finite differences of the forward (loss = Σ dout·[h|c]) w.r.t. xproj', () => {
     const [B, T, H] = [2, 4, 3];
     for (const reverse of [false, true]) {
       const [fwd, bwd] = lstmPair(B, T, H, reverse, 'x');
       const base: TensorEnv = new Map([
         ['xproj', Float32Array.from(randn(B * T * 8 * H, 61))],
         ['whh.x', randn(4 * H * H, 62, 0.5)],
-        ['dh', randn(B * T * 2 * H, 63)],
+        ['dout.x', randn(B * T * 2 * H, 63)],
       ]);
-      const loss = (xp: Float32Array): number => {
+      const loss = (xp: Float64Array): number => {
         const env: TensorEnv = new Map(base);
-        env.set('xproj', xp);
-        env.set('h', new Float32Array(B * T * 2 * H));
+        env.set('xproj', xp as unknown as Float32Array);
+        env.set('hc.x', new Float64Array(B * T * 2 * H) as unknown as Float32Array);
+        env.set('g.x', new Float64Array(B * T * 4 * H) as unknown as Float32Array);
         evalKernel(fwd, env);
-        const h = env.get('h')!;
-        const dh = env.get('dh')!;
+        const hc = env.get('hc.x')!;
+        const d = env.get('dout.x')!;
         let s = 0;
-        for (let i = 0; i < h.length; i++) s += h[i]! * dh[i]!; // the other direction's half of h stays 0
+        for (let i = 0; i < hc.length; i++) s += hc[i]! * d[i]!;
         return s;
       };
       const env: TensorEnv = new Map(base);
       evalKernel(fwd, env);
       evalKernel(bwd, env);
       const dg = env.get('dg.x')!;
-      const xp = base.get('xproj')!;
+      const xp = Float64Array.from(base.get('xproj')!);
       const off = reverse ? 4 * H : 0;
       for (const [b, t, q] of [[0, 0, 0], [1, 2, 5], [0, 3, 11], [1, 1, 7], [0, 2, 3]] as const) {
         const i = b * T * 8 * H + t * 8 * H + off + q;
-        const eps = 1e-2;
-        const p = Float32Array.from(xp);
+        const eps = 1e-4;
+        const p = Float64Array.from(xp);
         p[i] = xp[i]! + eps;
         const lp = loss(p);
         p[i] = xp[i]! - eps;
         const lm = loss(p);
-        expect(dg[(b * T + t) * 4 * H + q]).toBeCloseTo((lp - lm) / (2 * eps), 3);
+        expect(dg[(b * T + t) * 4 * H + q]).toBeCloseTo((lp - lm) / (2 * eps), 4);
       }
     }
   });

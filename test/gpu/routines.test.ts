@@ -18,8 +18,11 @@ describe.skipIf(!!noGpuReason)('routines on the GPU', () => {
     const [f1, b1] = lstmPair(B, T, H, false, 'f');
     const [f2, b2] = lstmPair(B, T, H, true, 'r');
     const kernels: Kernel[] = [f1, f2, b1, b2];
-    const inputs = { xproj: randn(B * T * 8 * H, 21), 'whh.f': randn(4 * H * H, 22, 0.4), 'whh.r': randn(4 * H * H, 23, 0.4), dh: randn(B * T * 2 * H, 24) };
-    const outs = ['h', 'c.f', 'c.r', 'g.f', 'dg.f', 'dg.r'];
+    const inputs = {
+      xproj: randn(B * T * 8 * H, 21), 'whh.f': randn(4 * H * H, 22, 0.4), 'whh.r': randn(4 * H * H, 23, 0.4),
+      'dout.f': randn(B * T * 2 * H, 24), 'dout.r': randn(B * T * 2 * H, 25),
+    };
+    const outs = ['hc.f', 'hc.r', 'g.f', 'dg.f', 'dg.r'];
     const got = await runOnGpu(gpu, { tensors: tensorsFor(kernels), kernels }, inputs, outs);
     const want = runReference(kernels, inputs);
     for (const o of outs) expectClose(got.get(o), want.get(o), 1e-4, 1e-5, o);
@@ -69,9 +72,9 @@ describe.skipIf(!!noGpuReason)('routines on the GPU', () => {
     const [f1, b1] = lstmPair(B, T, H, false, 'f');
     const kernels: Kernel[] = [f1, b1];
     const r = rng(5);
-    const inputs = { xproj: randn(B * T * 8 * H, 51), 'whh.f': randn(4 * H * H, 52, 0.4), dh: randn(B * T * 2 * H, 53 + Math.floor(r() * 0)) };
-    const a = await runOnGpu(gpu, { tensors: tensorsFor(kernels), kernels }, inputs, ['h', 'dg.f']);
-    const b = await runOnGpu(gpu, { tensors: tensorsFor(kernels), kernels }, inputs, ['h', 'dg.f']);
-    for (const o of ['h', 'dg.f']) expect(Buffer.from(a.get(o)!.buffer).equals(Buffer.from(b.get(o)!.buffer))).toBe(true);
+    const inputs = { xproj: randn(B * T * 8 * H, 51), 'whh.f': randn(4 * H * H, 52, 0.4), 'dout.f': randn(B * T * 2 * H, 53 + Math.floor(r() * 0)) };
+    const a = await runOnGpu(gpu, { tensors: tensorsFor(kernels), kernels }, inputs, ['hc.f', 'dg.f']);
+    const b = await runOnGpu(gpu, { tensors: tensorsFor(kernels), kernels }, inputs, ['hc.f', 'dg.f']);
+    for (const o of ['hc.f', 'dg.f']) expect(Buffer.from(a.get(o)!.buffer).equals(Buffer.from(b.get(o)!.buffer))).toBe(true);
   });
 });
