@@ -585,7 +585,7 @@ export class Elaborator {
     const p = this.program;
     // Inputs and targets.
     for (const [name, d] of p.inputs) {
-      if (!d.target && !this.opts.training && false) continue;
+      if (d.target && !this.opts.withLoss) continue; // targets feed only the loss
       this.guard(() => {
         const shape = asShape(this.eval(d.shape, new Scope()), `the shape of \`${name}\``, d.shape.span);
         this.g.span = toSourceSpan(d.span);

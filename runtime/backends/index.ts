@@ -2,6 +2,7 @@
 
 import type { CompiledModel } from '../../compiler/compile.js';
 import type { Backend } from './backend.js';
+import type { DispatchPlan } from '../../compiler/kernels/plan.js';
 import { ReferenceBackend } from './reference.js';
 
 export type BackendName = 'gpu' | 'reference';
@@ -13,6 +14,8 @@ export interface BackendOptions {
   validate?: boolean;
   /** Fuse kernels (default) or run one kernel per primitive (benchmarks). */
   fuse?: boolean;
+  /** Precompiled dispatch plans (from a bundle) instead of lowering the graphs again. */
+  plans?: { train: DispatchPlan; forward: DispatchPlan };
 }
 
 export async function createBackend(name: BackendName, model: CompiledModel, opts: BackendOptions = {}): Promise<Backend> {

@@ -1,0 +1,138 @@
+// compile → train → eval → diagnose on smcir-tiny through the real CLI (reference backend, a few steps), plus
+// resume after a kill, a NaN stop, determinism of evaluation, and refusal of a changed bundle.
+
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { readSafetensors } from '../../runtime/train/safetensors.js';
+import { noStackTrace, smcirc, smcircBackground } from './cli.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'smcirc-e2e-'));
+const run = join(tmp, 'run');
+const REF = ['--backend', 'reference'];
+
+describe('train → eval → diagnose (reference backend)', () => {
+  beforeAll(() => {
+    const r = smcirc(['train', 'specs/smcir-tiny.smcir', ...REF, '--out', run, '--max-epochs', '2', '--seed', '1111', '--quiet']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(run);
+  });
+
+  test('the run folder has the spec, hyperparameters, log, checkpoints and results', () => {
+    for (const f of ['run.json', 'hyperparameters.json', 'log.txt', 'results.json', 'results.csv', 'spec/smcir-tiny.smcir', 'spec/smcir.smcir', 'seed-1111/best.safetensors', 'seed-1111/last.safetensors', 'seed-1111/results.json']) {
+      expect(existsSync(join(run, f)), f).toBe(true);
+    }
+    const ck = readSafetensors(join(run, 'seed-1111/best.safetensors'));
+    expect(ck.tensors.get('head.out_proj.weight')!.shape).toEqual([1, 8]);
+    expect(ck.metadata.format).toBe('pt');
+    const last = readSafetensors(join(run, 'seed-1111/last.safetensors'));
+    expect(last.tensors.has('adam.m.head.out_proj.weight')).toBe(true);
+    expect(readFileSync(join(run, 'results.csv'), 'utf8').split('\n')[0]).toBe('seed,condition,Has0_acc_2,Has0_F1_score,Non0_acc_2,Non0_F1_score,Mult_acc_5,Mult_acc_7,MAE,Corr,flagged_vision,flagged_audio,flagged_both');
+    expect(readFileSync(join(run, 'log.txt'), 'utf8')).toMatch(/epoch 2: train loss \d+\.\d{4}, valid L1/);
+  });
+
+  test('eval prints MMSA metrics per condition and writes JSON', () => {
+    const json = join(tmp, 'eval.json');
+    const r = smcirc(['eval', run, ...REF, '--conditions', 'L,LV,LA,LVA', '--json', json]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.split('\n')[0]).toMatch(/^condition\s+Has0_acc_2\s+Has0_F1_score\s+Non0_acc_2/);
+    const res = JSON.parse(readFileSync(json, 'utf8'));
+    expect(res.conditions.map((c: { condition: string }) => c.condition)).toEqual(['L', 'LV', 'LA', 'LVA']);
+    expect(res.conditions[3].metrics.Corr).toBeGreaterThan(0.3);
+  });
+
+  test('evaluation does not depend on the batch size with population DMFD statistics', () => {
+    const a = join(tmp, 'a.json');
+    const b = join(tmp, 'b.json');
+    expect(smcirc(['eval', run, ...REF, '--batch-size', '7', '--json', a]).code).toBe(0);
+    expect(smcirc(['eval', run, ...REF, '--batch-size', '16', '--json', b]).code).toBe(0);
+    const pick = (f: string) => JSON.parse(readFileSync(f, 'utf8')).conditions;
+    expect(pick(a)).toEqual(pick(b));
+  });
+
+  test('diagnose writes per-sample states and scores the flags against planted missingness', () => {
+    const csv = join(tmp, 'states.csv');
+    const r = smcirc(['diagnose', run, ...REF, '--csv', csv]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/flagged missing: V \d+\.\d% {2}A \d+\.\d% {2}both \d+\.\d%/);
+    expect(r.stdout).toMatch(/vision vs planted: precision \d\.\d{3} {2}recall \d\.\d{3}/);
+    const lines = readFileSync(csv, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('id,state_v,state_a,pred,label,true_missing_v,true_missing_a');
+    expect(lines.length).toBe(65);
+    for (const l of lines.slice(1)) expect(['0', '1', '2']).toContain(l.split(',')[1]);
+  });
+});
+
+describe('robustness', () => {
+  test('a NaN in training stops the run cleanly, naming epoch, step and batch', () => {
+    const out = join(tmp, 'nan');
+    const r = smcirc(['train', 'specs/smcir-tiny.smcir', ...REF, '--out', out, '--set', 'train.inject_nan_at_step=20', '--quiet']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/error SMC5002: the loss became NaN at epoch 2, step 20, batch 4 of 16 \(seed 1111\)/);
+    expect(r.stderr).toContain(join(out, 'seed-1111', 'last.safetensors'));
+    expect(noStackTrace(r.stderr)).toBe(true);
+    // the last good checkpoint (end of epoch 1) is intact
+    expect(readSafetensors(join(out, 'seed-1111/last.safetensors')).metadata.epoch).toBe('0');
+  });
+
+  test('a run killed mid-training resumes from its last checkpoint', async () => {
+    const out = join(tmp, 'killed');
+    const child = smcircBackground(['train', 'specs/smcir-tiny.smcir', ...REF, '--out', out, '--max-epochs', '6', '--quiet']);
+    const last = join(out, 'seed-1111/last.safetensors');
+    const t0 = Date.now();
+    while (!existsSync(last) && Date.now() - t0 < 60_000) await new Promise((res) => setTimeout(res, 20));
+    child.kill('SIGKILL');
+    await new Promise((res) => child.once('exit', res));
+    const epochAtKill = Number(readSafetensors(last).metadata.epoch);
+    const r = smcirc(['train', '--resume', out, ...REF, '--max-epochs', '6', '--quiet']);
+    expect(r.code).toBe(0);
+    const log = readFileSync(join(out, 'log.txt'), 'utf8');
+    expect(log).toContain(`resuming seed 1111 after epoch ${epochAtKill + 1}`);
+    expect(Number(readSafetensors(last).metadata.epoch)).toBeGreaterThan(epochAtKill);
+  });
+
+  test('a corrupt data file gives a located error, not a stack trace', () => {
+    const bad = join(tmp, 'bad.pkl');
+    writeFileSync(bad, Buffer.from([0x80, 0x04, 0x95, 0x10, 0, 0, 0, 0, 0, 0, 0, 0x7d]));
+    const r = smcirc(['train', 'specs/smcir-tiny.smcir', ...REF, '--data', bad, '--out', join(tmp, 'bad'), '--quiet']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/error SMC60\d\d/);
+    expect(noStackTrace(r.stderr)).toBe(true);
+  });
+});
+
+describe('bundles', () => {
+  const bundle = join(tmp, 'bundle');
+  beforeAll(() => {
+    const r = smcirc(['compile', 'specs/smcir-tiny.smcir', '-o', bundle]);
+    expect(r.code).toBe(0);
+  });
+
+  test('the generated JavaScript glue runs a train step and a forward', async () => {
+    const { createBundleRuntime } = await import('../../runtime/bundle/runtime.js');
+    const mod = await import(join(bundle, 'model.js'));
+    const rt = await createBundleRuntime(bundle, { backend: 'reference' });
+    const model = new mod.SmcirTinyModel(rt);
+    const B = mod.SmcirTinyModel.trainBatchSize as number;
+    const rnd = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898) * 0.5);
+    const batch = { text: rnd(B * 8 * 16), vision: rnd(B * 12 * 6), audio: rnd(B * 10 * 4), label: rnd(B) };
+    const loss = await model.trainStep(batch, 1);
+    expect(Number.isFinite(loss)).toBe(true);
+    const out = await model.forward(batch);
+    expect(out.pred.length).toBe(mod.SmcirTinyModel.forwardBatchSize);
+    await expect(model.forward({ ...batch, text: new Float32Array(3) })).rejects.toThrow(/text: expected/);
+    await rt.dispose();
+  });
+
+  test('a bundle whose spec was edited is refused', () => {
+    const copy = join(tmp, 'bundle-edited');
+    expect(smcirc(['compile', 'specs/smcir-tiny.smcir', '-o', copy]).code).toBe(0);
+    const f = join(copy, 'spec/smcir-tiny.smcir');
+    writeFileSync(f, readFileSync(f, 'utf8').replace('const eta = 0.6', 'const eta = 0.7'));
+    const r = smcirc(['train', copy, ...REF, '--max-steps', '1', '--quiet', '--out', join(tmp, 'x')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('error SMC5034');
+  });
+});
