@@ -567,7 +567,8 @@ export class Elaborator {
     }
     if (failed) throw new Poisoned();
     for (const [name, b] of scope.vars) {
-      if (!b.used && !name.startsWith('_') && (b.kind === 'let' || b.kind === 'arg')) {
+      // The model's forward arguments are the declared inputs: a variant may leave some unused.
+      if (!b.used && !name.startsWith('_') && (b.kind === 'let' || (b.kind === 'arg' && !isModel))) {
         this.warn('SMC2013', `\`${name}\` is never used`, b.span, `delete it, or name it \`_${name}\` to keep it`);
       }
     }
