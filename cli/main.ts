@@ -70,20 +70,24 @@ export function buildProgram(): Command {
       process.exitCode = await runTrain(spec, o);
     });
 
-  program
+  /** Options shared by the commands that evaluate a trained model. */
+  const evaluating = (cmd: Command): Command =>
+    cmd
+      .argument('<run>', 'run folder from `smcirc train`, or a .safetensors checkpoint (with --spec)')
+      .option('--spec <file>', 'spec of a bare checkpoint')
+      .option('--data <file>', 'MMSA pickle; default: the data the run trained on')
+      .option('--set <name=value>', 'override a constant or a setting; repeatable', collect, [])
+      .addOption(new Option('--seed <n>', 'which seed of the run').argParser(positiveInt))
+      .addOption(splitOption())
+      .addOption(new Option('--batch-size <n>', 'evaluation batch size').argParser(positiveInt))
+      .addOption(statsOption())
+      .addOption(backendOption());
+
+  evaluating(program
     .command('eval')
-    .description('MMSA metrics per test condition for a run folder or a checkpoint')
-    .argument('<run>', 'run folder from `smcirc train`, or a .safetensors checkpoint (with --spec)')
-    .option('--spec <file>', 'spec of a bare checkpoint')
-    .option('--data <file>', 'MMSA pickle; default: the data the run trained on')
-    .option('--set <name=value>', 'override a constant or a setting; repeatable', collect, [])
-    .addOption(new Option('--seed <n>', 'which seed of the run').argParser(positiveInt))
+    .description('MMSA metrics per test condition for a run folder or a checkpoint'))
     .option('--conditions <list>', 'modalities kept, e.g. L,LV,LA,LVA (default: eval.conditions)')
     .addOption(new Option('--missing-rate <r>', 'also drop frames at this rate (MMSA/TFR-Net masks)').argParser(number))
-    .addOption(splitOption())
-    .addOption(new Option('--batch-size <n>', 'evaluation batch size').argParser(positiveInt))
-    .addOption(statsOption())
-    .addOption(backendOption())
     .option('--json <file>', 'write the results as JSON')
     .option('--csv <file>', 'write the results as CSV')
     .action(async (run: string, o) => {
@@ -91,18 +95,9 @@ export function buildProgram(): Command {
       process.exitCode = await runEval(run, o);
     });
 
-  program
+  evaluating(program
     .command('diagnose')
-    .description('per-sample DMFD states, the missing-rate summary (paper Fig. 3), and flag precision/recall on planted missingness')
-    .argument('<run>', 'run folder from `smcirc train`, or a .safetensors checkpoint (with --spec)')
-    .option('--spec <file>', 'spec of a bare checkpoint')
-    .option('--data <file>', 'MMSA pickle; default: the data the run trained on')
-    .option('--set <name=value>', 'override a constant or a setting; repeatable', collect, [])
-    .addOption(new Option('--seed <n>', 'which seed of the run').argParser(positiveInt))
-    .addOption(splitOption())
-    .addOption(new Option('--batch-size <n>', 'evaluation batch size').argParser(positiveInt))
-    .addOption(statsOption())
-    .addOption(backendOption())
+    .description('per-sample DMFD states, the missing-rate summary (paper Fig. 3), and flag precision/recall on planted missingness'))
     .option('--csv <file>', 'write per-sample states as CSV')
     .option('--json <file>', 'write the summary as JSON')
     .action(async (run: string, o) => {
