@@ -11,6 +11,8 @@ import { buildTrainStep, trainStepOptionsFromSettings, type TrainStep } from './
 export interface CompiledModel {
   specPath: string;
   settings: Settings;
+  /** The training forward (dropout on, batch statistics, with the loss) the train step extends. */
+  forward: Graph;
   /** The train step for batch `settings.train.batch_size`. */
   train: TrainStep;
   /** Evaluation forward for batch `evalBatch`. */
@@ -69,6 +71,7 @@ export function compileModel(specPath: string, opts: CompileOptions = {}): Compi
   return {
     specPath: tr.program.entry,
     settings,
+    forward: tr.elaborated!.graph,
     train,
     eval: ev.elaborated!.graph,
     evalBatch,

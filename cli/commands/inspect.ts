@@ -5,7 +5,6 @@ import { formatInspection, inspectGraph } from '../../compiler/inspect.js';
 
 export async function runInspect(spec: string, o: { set: string[] }): Promise<number> {
   const model = compileModel(spec, { overrides: o.set });
-  const fwd = { ...model.train.graph, nodes: model.train.graph.nodes.slice(0, model.train.forwardSize) };
-  process.stdout.write(`${formatInspection(inspectGraph(fwd, model.train))}\n`);
+  process.stdout.write(`${formatInspection(inspectGraph(model.forward, model.train))}\n`);
   return 0;
 }

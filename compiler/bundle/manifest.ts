@@ -25,6 +25,10 @@ export interface ManifestProgram {
   constants: { type: 'u32' | 'f32'; base64: string }[];
   tensors: Record<string, { buffer: number; byteOffset: number; size: number; role: string }>;
   dispatches: { label: string; kernel: number; bindings: PlanBinding[]; uniform?: number[]; workgroups: [number, number, number] }[];
+  /** Uploads done once at load (constant tensors), base64 of f32 values. */
+  inits: { tensor: string; base64: string }[];
+  /** Buffer copies after each step's dispatches (state updates). */
+  copies: { from: string; to: string }[];
 }
 
 export interface BundleManifest {
@@ -73,6 +77,8 @@ export function programManifest(prefix: string, plan: DispatchPlan, batch: numbe
       constants: plan.constants.map((c) => ({ type: c instanceof Uint32Array ? 'u32' : 'f32', base64: Buffer.from(c.buffer, c.byteOffset, c.byteLength).toString('base64') })),
       tensors,
       dispatches: plan.dispatches.map((d) => ({ label: d.label, kernel: d.kernel, bindings: d.bindings, uniform: d.uniform ? [...d.uniform] : undefined, workgroups: d.workgroups })),
+      inits: (plan.inits ?? []).map((i) => ({ tensor: i.tensor, base64: Buffer.from(i.data.buffer, i.data.byteOffset, i.data.byteLength).toString('base64') })),
+      copies: plan.copies ?? [],
     },
   };
 }
@@ -89,6 +95,11 @@ export function planFromManifest(p: ManifestProgram, wgsl: (file: string) => str
     }),
     tensors: new Map(Object.entries(p.tensors).map(([k, v]) => [k, { ...v, role: v.role as never }])),
     dispatches: p.dispatches.map((d) => ({ ...d, uniform: d.uniform ? Uint32Array.from(d.uniform) : undefined })),
+    inits: p.inits.map((i) => {
+      const bytes = Buffer.from(i.base64, 'base64');
+      return { tensor: i.tensor, data: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) };
+    }),
+    copies: p.copies,
   };
 }
 

@@ -17,11 +17,15 @@ export interface ProgramTensor {
   role: TensorRole;
   /** Lives inside another (pinned) tensor at an element offset: parameters inside the parameter arena. */
   alias?: { of: string; offset: number };
+  /** Contents uploaded once at load (constant tensors). */
+  init?: Float32Array;
 }
 
 export interface KernelProgram {
   tensors: ProgramTensor[];
   kernels: Kernel[];
+  /** Copies after every step (by tensor name); both tensors must be pinned. */
+  copies?: { from: string; to: string }[];
 }
 
 export type PlanBinding = { buffer: number; byteOffset: number; byteSize: number } | { constant: number };
@@ -51,6 +55,10 @@ export interface DispatchPlan {
   constants: (Uint32Array | Float32Array)[];
   tensors: Map<string, { buffer: number; byteOffset: number; size: number; role: TensorRole }>;
   dispatches: PlanDispatch[];
+  /** Uploads done once at load. */
+  inits?: { tensor: string; data: Float32Array }[];
+  /** Buffer copies encoded after the dispatches of every step (state updates: new value → state tensor). */
+  copies?: { from: string; to: string }[];
 }
 
 /** WGSL without comments: kernels that differ only in names (comments) share one pipeline. */
@@ -60,7 +68,7 @@ export const wgslCode = (wgsl: string): string => wgsl.replace(/\/\/[^\n]*/g, ''
 export const wgslHash = (wgsl: string): string => createHash('sha256').update(wgslCode(wgsl)).digest('hex');
 
 /** Plans already-lowered kernels (tests and benchmarks that build WGSL kernels directly). */
-export function planLowered(tensors: ProgramTensor[], lowered: LoweredKernel[], alignment = 256): DispatchPlan {
+export function planLowered(tensors: ProgramTensor[], lowered: LoweredKernel[], alignment = 256, copies: { from: string; to: string }[] = []): DispatchPlan {
   const byName = new Map(tensors.map((t) => [t.name, t]));
   const first = new Map<string, number>();
   const last = new Map<string, number>();
@@ -122,11 +130,13 @@ export function planLowered(tensors: ProgramTensor[], lowered: LoweredKernel[], 
     constants,
     tensors: tensorsOut,
     dispatches,
+    inits: tensors.filter((t) => t.init).map((t) => ({ tensor: t.name, data: t.init! })),
+    copies,
   };
 }
 
 /** Lowers every kernel of the program for the adapter configuration and plans buffers and dispatches. */
 export function buildDispatchPlan(program: KernelProgram, cfg: KernelConfig, opts: LowerOptions = {}): DispatchPlan {
   const lowered = program.kernels.flatMap((k) => lowerKernel(k, cfg, opts));
-  return planLowered(program.tensors, lowered, cfg.storageOffsetAlignment);
+  return planLowered(program.tensors, lowered, cfg.storageOffsetAlignment, program.copies);
 }

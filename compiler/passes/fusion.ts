@@ -1,0 +1,201 @@
+// Fusion: decides which graph nodes get a buffer of their own (materialised, computed by one kernel) and which
+// are inlined into their consumers' kernels. Movement ops of materialised tensors are free strided views.
+import type { Graph, Node } from '../ir/graph.js';
+import { KernelError } from '../kernels/errors.js';
+import { broadcastView, contiguousView, isContiguous, permuteView, reshapeView, sliceView, type View } from './views.js';
+
+export type FusionMode = 'fused' | 'unfused';
+
+export interface FusionOptions {
+  /** 'unfused': every compute primitive is its own kernel (benchmark baseline). */
+  mode: FusionMode;
+  maxStorageBuffers: number;
+  /** Nodes whose values must be readable after a step (materialised and kept). */
+  keep?: Iterable<number>;
+}
+
+export interface FusionPlan {
+  mat: Set<number>;
+  /** Strided view of each node's value where one exists (materialised nodes and movement ops over them). */
+  views: (View | undefined)[];
+  users: number[][];
+}
+
+const MOVEMENT = new Set(['reshape', 'permute', 'slice', 'broadcast', 'stop_gradient']);
+const SOURCE = new Set(['input', 'param', 'tensor']);
+const ALWAYS = new Set(['reduce', 'matmul', 'routine']);
+
+/** Buffer name of a node's value. */
+export function tensorName(n: Node): string {
+  if (n.attrs.op === 'input') return `in:${n.attrs.name}`;
+  if (n.attrs.op === 'param') return `param:${n.attrs.name}`;
+  return `n${n.id}`;
+}
+
+export function computeViews(graph: Graph, mat: Set<number>): (View | undefined)[] {
+  const views: (View | undefined)[] = new Array(graph.nodes.length);
+  for (const n of graph.nodes) {
+    if (mat.has(n.id)) {
+      views[n.id] = contiguousView(tensorName(n), n.shape);
+      continue;
+    }
+    const a = n.attrs;
+    const vin = n.inputs.length ? views[n.inputs[0]!] : undefined;
+    const sin = n.inputs.length ? graph.nodes[n.inputs[0]!]!.shape : [];
+    if (!vin) continue;
+    switch (a.op) {
+      case 'stop_gradient': views[n.id] = vin; break;
+      case 'permute': views[n.id] = permuteView(vin, a.perm); break;
+      case 'slice': views[n.id] = sliceView(vin, a.starts); break;
+      case 'broadcast': views[n.id] = broadcastView(vin, sin, n.shape); break;
+      case 'reshape': views[n.id] = reshapeView(vin, sin, n.shape); break;
+      default: break;
+    }
+  }
+  return views;
+}
+
+/** Can matmul operand view v (shape s) be addressed with at most two batch axes after merging? */
+export function matmulBatchOk(graph: Graph, node: Node, views: (View | undefined)[]): boolean {
+  const out = node.shape;
+  const nb = out.length - 2;
+  const ops = node.inputs.map((i) => ({ s: graph.nodes[i]!.shape, v: views[i] }));
+  if (ops.some((o) => !o.v)) return false;
+  const strides = ops.map(({ s, v }) => {
+    const lead = nb - (s.length - 2);
+    return out.slice(0, nb).map((_, d) => (d < lead || s[d - lead] === 1 ? 0 : v!.strides[d - lead]!));
+  });
+  const dims = out.slice(0, nb);
+  // merge adjacent batch axes where every operand (and the contiguous output) allows it
+  let kept = dims.map((d, i) => ({ d, st: strides.map((s) => s[i]!) })).filter((x) => x.d !== 1);
+  let merged = true;
+  while (kept.length > 2 && merged) {
+    merged = false;
+    for (let i = 0; i + 1 < kept.length; i++) {
+      const [x, y] = [kept[i]!, kept[i + 1]!];
+      if (x.st.every((s, k) => s === y.d * y.st[k]!)) {
+        kept = [...kept.slice(0, i), { d: x.d * y.d, st: y.st }, ...kept.slice(i + 2)];
+        merged = true;
+        break;
+      }
+    }
+  }
+  return kept.length <= 2;
+}
+
+/** The first non-movement node under x (where materialising makes x a view). */
+function viewRoot(graph: Graph, x: number): number {
+  let id = x;
+  while (MOVEMENT.has(graph.nodes[id]!.attrs.op) && graph.nodes[id]!.inputs.length) id = graph.nodes[id]!.inputs[0]!;
+  return id;
+}
+
+export function planFusion(graph: Graph, opts: FusionOptions): FusionPlan {
+  const nodes = graph.nodes;
+  const users: number[][] = nodes.map(() => []);
+  for (const n of nodes) for (const i of n.inputs) users[i]!.push(n.id);
+  const mat = new Set<number>([...(opts.keep ?? []), ...graph.outputs.values()]);
+  for (const n of nodes) {
+    const op = n.attrs.op;
+    if (op === 'rand') throw new KernelError('SMC4103', `rand (dropout) at node ${n.id}${n.scope ? ` in ${n.scope}` : ''} is not lowered to the GPU yet`, undefined, 'train with dropout 0 on the GPU, or use --backend reference');
+    if (SOURCE.has(op) || ALWAYS.has(op)) mat.add(n.id);
+    if (opts.mode === 'unfused' && (op === 'unary' || op === 'binary' || op === 'select' || op === 'pad' || op === 'concat')) mat.add(n.id);
+  }
+  for (const id of graph.outputs.values()) if (nodes[id]!.attrs.op === 'const') mat.add(id);
+  let views = computeViews(graph, mat);
+  const isInline = (id: number): boolean => !mat.has(id) && !views[id] && nodes[id]!.attrs.op !== 'const';
+  const needView = (id: number, contiguousZero = false): boolean => {
+    const v = views[id];
+    const s = nodes[id]!.shape;
+    if (v && (!contiguousZero || (v.offset === 0 && isContiguous(v, s)))) return false;
+    const root = viewRoot(graph, id);
+    if (v || mat.has(root) || root === id || contiguousZero) mat.add(id);
+    else mat.add(root);
+    return true;
+  };
+  for (let round = 0; round < 50; round++) {
+    let changed = false;
+    views = computeViews(graph, mat);
+    for (const n of nodes) {
+      const a = n.attrs;
+      if (a.op === 'reshape' && !views[n.id] && nodes[n.inputs[0]!]!.attrs.op !== 'const' && !isInline(n.inputs[0]!)) {
+        // a reshape of a strided view that numpy would copy: materialise the input
+        mat.add(n.inputs[0]!);
+        changed = true;
+      } else if (a.op === 'reshape' && isInline(n.inputs[0]!)) {
+        mat.add(n.inputs[0]!);
+        changed = true;
+      }
+      if (a.op === 'matmul') {
+        for (const i of n.inputs) changed = needView(i) || changed;
+        if (!changed && !matmulBatchOk(graph, n, views)) {
+          for (const i of n.inputs) if (!mat.has(i)) { mat.add(i); changed = true; }
+        }
+      }
+      if (a.op === 'routine') {
+        const ins = n.inputs;
+        switch (a.name) {
+          case 'lstm':
+          case 'lstm_backward': {
+            for (const i of ins) changed = needView(i) || changed;
+            changed = needView(ins[2]!, true) || changed; // W_hh contiguous
+            const x = ins[0]!;
+            const sx = views[x]?.strides;
+            const [, T] = nodes[x]!.shape as [number, number, number];
+            if (sx && (sx[0] !== T * sx[1]! || sx[2] !== 1)) { mat.add(x); changed = true; }
+            if (a.name === 'lstm_backward') {
+              const d = views[ins[6]!]?.strides;
+              if (d && d[2] !== 1) { mat.add(ins[6]!); changed = true; }
+              if (nodes[ins[5]!]!.attrs.op !== 'routine') throw new KernelError('SMC4103', `lstm_backward at node ${n.id} does not read an lstm node's output`);
+            }
+            break;
+          }
+          default:
+            for (const i of ins) changed = needView(i, true) || changed;
+        }
+      }
+    }
+    if (changed) continue;
+    views = computeViews(graph, mat);
+    // fan-out: an inlined node feeding more than one kernel gets a buffer
+    const roots: Set<number>[] = nodes.map(() => new Set());
+    for (let id = nodes.length - 1; id >= 0; id--) {
+      if (!isInline(id)) continue;
+      for (const u of users[id]!) {
+        if (mat.has(u) || views[u]) roots[id]!.add(u);
+        else for (const r of roots[u]!) roots[id]!.add(r);
+      }
+      if (roots[id]!.size > 1) {
+        mat.add(id);
+        changed = true;
+        roots[id] = new Set([id]);
+      }
+    }
+    if (changed) continue;
+    // binding limit: the buffers an expression reads (+ its output) must fit the adapter
+    views = computeViews(graph, mat);
+    const reads: Set<string>[] = nodes.map(() => new Set());
+    for (const n of nodes) {
+      const op = n.attrs.op;
+      if (SOURCE.has(op) || op === 'const' || op === 'matmul' || op === 'routine') continue;
+      if (views[n.id] && !mat.has(n.id)) continue; // a free view
+      const r = new Set<string>();
+      const parts: [number, Set<string>][] = [];
+      for (const i of n.inputs) {
+        const s = views[i] ? new Set([views[i]!.tensor]) : reads[i]!;
+        parts.push([i, s]);
+        for (const t of s) r.add(t);
+      }
+      if (r.size + 1 > opts.maxStorageBuffers) {
+        const inl = parts.filter(([i]) => isInline(i)).sort((p, q) => q[1].size - p[1].size);
+        if (!inl.length) throw new KernelError('SMC4102', `node ${n.id} (${n.attrs.op}) reads ${r.size} buffers, more than the adapter's ${opts.maxStorageBuffers - 1}`);
+        mat.add(inl[0]![0]);
+        changed = true;
+        break;
+      }
+      if (!mat.has(n.id)) reads[n.id] = r;
+    }
+    if (!changed) break;
+  }
+  return { mat, views: computeViews(graph, mat), users };
+}

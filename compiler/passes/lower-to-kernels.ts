@@ -1,0 +1,415 @@
+// Lowering: a graph (e.g. the whole train step) + fusion decisions → a kernel program: one kernel per
+// materialised node (elementwise trees and reductions with inlined producers, matmuls on strided views) and the
+// explicit kernel sequences of routines (LSTM, DMFD histograms).
+import { numel, type Graph, type Node } from '../ir/graph.js';
+import { KernelError } from '../kernels/errors.js';
+import { acc, bin, c, coord, sel, un, type BufferDecl, type Expr, type Kernel, type MatmulOperand } from '../kernels/ir.js';
+import type { KernelProgram, ProgramTensor } from '../kernels/plan.js';
+import { planFusion, tensorName, type FusionOptions, type FusionPlan } from './fusion.js';
+import { broadcastMap, identityMap, loadMap, permuteMap, shiftMap, type CoordMap, type View } from './views.js';
+
+export interface LoweredGraph {
+  program: KernelProgram;
+  /** Per kernel of the program, the graph nodes whose values are complete once it has run (validate mode). */
+  kernelNodes: number[][];
+  /** Tensor holding a materialised node's value (contiguous, node shape). */
+  tensorOf: Map<number, string>;
+  fusion: FusionPlan;
+}
+
+export type LowerGraphOptions = FusionOptions;
+
+/** Builds one kernel's expression: inputs deduplicated by tensor, names of the fused ops collected. */
+class ExprBuilder {
+  readonly inputs: BufferDecl[] = [];
+  private index = new Map<string, number>();
+  readonly ops: string[] = [];
+  constructor(
+    readonly graph: Graph,
+    readonly plan: FusionPlan,
+    readonly sizes: Map<string, number>,
+    readonly domainRank: number,
+  ) {}
+
+  input(tensor: string): number {
+    let i = this.index.get(tensor);
+    if (i === undefined) {
+      i = this.inputs.length;
+      this.index.set(tensor, i);
+      this.inputs.push({ name: tensor, size: this.sizes.get(tensor)! });
+    }
+    return i;
+  }
+
+  load(v: View, m: CoordMap, clamp: boolean): Expr {
+    const map = loadMap(v, m, this.domainRank);
+    return { k: 'load', input: this.input(v.tensor), map: clamp ? { ...map, clamp } : map };
+  }
+
+  private coordExpr(m: CoordMap, j: number): Expr {
+    let e: Expr | undefined;
+    m.rows[j]!.forEach((a, d) => {
+      if (a === 0) return;
+      const t = a === 1 ? coord(d) : bin('mul', coord(d), c(a));
+      e = e ? bin('add', e, t) : t;
+    });
+    const off = m.off[j]!;
+    if (!e) return c(off);
+    return off ? bin('add', e, c(off)) : e;
+  }
+
+  private note(op: string): void {
+    if (!this.ops.includes(op)) this.ops.push(op);
+  }
+
+  /** Value of node `id` at coordinates m; `root` builds the node's own expression even though it has a buffer. */
+  build(id: number, m: CoordMap, clamp = false, root = false): Expr {
+    const n = this.graph.nodes[id]!;
+    const v = this.plan.views[id];
+    if (v && !root) return this.load(v, m, clamp);
+    const a = n.attrs;
+    const sh = (k: number): number[] => this.graph.nodes[n.inputs[k]!]!.shape;
+    const operand = (k: number, cl = clamp): Expr => this.build(n.inputs[k]!, broadcastMap(m, sh(k), n.shape), cl);
+    switch (a.op) {
+      case 'const':
+        return c(a.value);
+      case 'unary':
+        this.note(a.fn);
+        return un(a.fn, operand(0));
+      case 'binary':
+        this.note(a.fn);
+        return bin(a.fn, operand(0), operand(1));
+      case 'select':
+        this.note('select');
+        return sel(operand(0), operand(1), operand(2));
+      case 'broadcast':
+      case 'stop_gradient':
+        return operand(0);
+      case 'permute':
+        return this.build(n.inputs[0]!, permuteMap(m, a.perm), clamp);
+      case 'slice':
+        return this.build(n.inputs[0]!, shiftMap(m, a.starts), clamp);
+      case 'reshape': {
+        const src = this.graph.nodes[n.inputs[0]!]!;
+        if (src.attrs.op === 'const') return c(src.attrs.value);
+        break;
+      }
+      case 'pad': {
+        this.note('pad');
+        let cond: Expr | undefined;
+        const s0 = sh(0);
+        a.before.forEach((b, j) => {
+          if (b === 0 && a.after[j] === 0) return;
+          const x = this.coordExpr(m, j);
+          const ok = bin('mul', bin('ge', x, c(b)), bin('lt', x, c(b + s0[j]!)));
+          cond = cond ? bin('mul', cond, ok) : ok;
+        });
+        const inner = this.build(n.inputs[0]!, shiftMap(m, a.before.map((b) => -b)), true);
+        return cond ? sel(cond, inner, c(0)) : inner;
+      }
+      case 'concat': {
+        this.note('concat');
+        const starts: number[] = [];
+        let at = 0;
+        for (let k = 0; k < n.inputs.length; k++) {
+          starts.push(at);
+          at += sh(k)[a.axis]!;
+        }
+        const x = this.coordExpr(m, a.axis);
+        const part = (k: number): Expr => {
+          const d = new Array(n.shape.length).fill(0);
+          d[a.axis] = -starts[k]!;
+          return this.build(n.inputs[k]!, shiftMap(m, d), true);
+        };
+        let e = part(n.inputs.length - 1);
+        for (let k = n.inputs.length - 2; k >= 0; k--) e = sel(bin('lt', x, c(starts[k + 1]!)), part(k), e);
+        return e;
+      }
+      default:
+        break;
+    }
+    throw new KernelError('SMC4103', `cannot inline node ${id} (${a.op}) into a kernel`);
+  }
+}
+
+const kernelLabel = (n: Node, what: string): string => `${n.scope || 'graph'}/${what}#${n.id}`;
+
+export function lowerGraphToKernels(graph: Graph, opts: LowerGraphOptions): LoweredGraph {
+  const plan = planFusion(graph, opts);
+  const { mat, views } = plan;
+  const nodes = graph.nodes;
+  const keep = new Set([...(opts.keep ?? []), ...graph.outputs.values()]);
+  const tensors: ProgramTensor[] = [];
+  const sizes = new Map<string, number>();
+  const tensorOf = new Map<number, string>();
+  const addTensor = (t: ProgramTensor): string => {
+    if (!sizes.has(t.name)) {
+      tensors.push(t);
+      sizes.set(t.name, t.size);
+    }
+    return t.name;
+  };
+  for (const n of nodes) {
+    if (!mat.has(n.id)) continue;
+    const op = n.attrs.op;
+    const name = tensorName(n);
+    const role = op === 'input' ? 'input' : op === 'param' ? 'param' : keep.has(n.id) ? 'output' : op === 'tensor' ? 'input' : 'temp';
+    const init = n.attrs.op === 'tensor' ? Float32Array.from(n.attrs.data) : undefined;
+    addTensor({ name, size: numel(n.shape), role, ...(init ? { init } : {}) });
+    tensorOf.set(n.id, name);
+  }
+  const kernels: Kernel[] = [];
+  const kernelNodes: number[][] = [];
+  const emit = (k: Kernel, done: number[] = []): void => {
+    kernels.push(k);
+    kernelNodes.push(done);
+  };
+  const decl = (t: string): BufferDecl => ({ name: t, size: sizes.get(t)! });
+  const view = (id: number): View => {
+    const v = views[id];
+    if (!v) throw new KernelError('SMC4103', `node ${id} has no buffer view where one is needed`);
+    return v;
+  };
+
+  for (const n of nodes) {
+    if (!mat.has(n.id)) continue;
+    const a = n.attrs;
+    if (a.op === 'input' || a.op === 'param' || a.op === 'tensor') continue;
+    const out = tensorName(n);
+    const size = numel(n.shape);
+    if (a.op === 'matmul') {
+      emit(lowerMatmul(graph, n, views, decl), [n.id]);
+      continue;
+    }
+    if (a.op === 'routine') {
+      lowerRoutine(graph, n, views, decl, addTensor, emit);
+      continue;
+    }
+    if (a.op === 'reduce') {
+      const src = nodes[n.inputs[0]!]!;
+      const rank = n.shape.length;
+      const rdims = a.axes.map((ax) => src.shape[ax]!);
+      const D = rank + rdims.length;
+      const m: CoordMap = { rows: [], off: [] };
+      let kept = 0;
+      src.shape.forEach((_, j) => {
+        const row = new Array<number>(D).fill(0);
+        const p = a.axes.indexOf(j);
+        if (p >= 0) row[rank + p] = 1;
+        else {
+          const axis = a.keepdims ? j : kept;
+          kept++;
+          row[axis] = 1;
+        }
+        m.rows.push(row);
+        m.off.push(0);
+      });
+      const b = new ExprBuilder(graph, plan, sizes, D);
+      const prologue = b.build(src.id, m);
+      emit({
+        kind: 'expr',
+        name: kernelLabel(n, [`${a.fn}`, ...b.ops].join('+')),
+        shape: [...n.shape],
+        inputs: b.inputs,
+        reduce: { size: numel(rdims), dims: rdims, stages: [{ op: a.fn, prologue }] },
+        outputs: [{ name: out, size, expr: acc(0) }],
+      }, [n.id]);
+      continue;
+    }
+    // elementwise tree (or a copy of a view) rooted at n
+    const b = new ExprBuilder(graph, plan, sizes, n.shape.length);
+    const expr = b.build(n.id, identityMap(n.shape.length), false, true);
+    emit({
+      kind: 'expr',
+      name: kernelLabel(n, b.ops.length ? b.ops.slice(0, 5).join('+') + (b.ops.length > 5 ? '+…' : '') : 'copy'),
+      shape: [...n.shape],
+      inputs: b.inputs,
+      outputs: [{ name: out, size, expr }],
+    }, [n.id]);
+  }
+  return { program: { tensors, kernels }, kernelNodes, tensorOf, fusion: plan };
+}
+
+function lowerMatmul(graph: Graph, n: Node, views: (View | undefined)[], decl: (t: string) => BufferDecl): Kernel {
+  const out = n.shape;
+  const nb = out.length - 2;
+  const [M, N] = [out[nb]!, out[nb + 1]!];
+  const ops = n.inputs.map((i) => ({ s: graph.nodes[i]!.shape, v: views[i]! }));
+  const K = ops[0]!.s[ops[0]!.s.length - 1]!;
+  const bstr = ops.map(({ s, v }) => {
+    const lead = nb - (s.length - 2);
+    return out.slice(0, nb).map((_, d) => (d < lead || s[d - lead] === 1 ? 0 : v.strides[d - lead]!));
+  });
+  let dims = out.slice(0, nb).map((d, i) => ({ d, st: bstr.map((s) => s[i]!) })).filter((x) => x.d !== 1);
+  for (let merged = true; dims.length > 2 && merged; ) {
+    merged = false;
+    for (let i = 0; i + 1 < dims.length; i++) {
+      const [x, y] = [dims[i]!, dims[i + 1]!];
+      if (x.st.every((s, k) => s === y.d * y.st[k]!)) {
+        dims = [...dims.slice(0, i), { d: x.d * y.d, st: y.st }, ...dims.slice(i + 2)];
+        merged = true;
+        break;
+      }
+    }
+  }
+  if (dims.length > 2) throw new KernelError('SMC4103', `matmul at node ${n.id}: more than two unmergeable batch axes`);
+  while (dims.length < 2) dims.unshift({ d: 1, st: [0, 0] });
+  const operand = (k: number): MatmulOperand => {
+    const { s, v } = ops[k]!;
+    const r = s.length;
+    return { input: k, offset: v.offset, batchStrides: [dims[0]!.st[k]!, dims[1]!.st[k]!], rowStride: v.strides[r - 2]!, colStride: v.strides[r - 1]! };
+  };
+  return {
+    kind: 'matmul',
+    name: kernelLabel(n, 'matmul'),
+    batch: [dims[0]!.d, dims[1]!.d],
+    M, N, K,
+    inputs: [decl(ops[0]!.v.tensor), decl(ops[1]!.v.tensor)],
+    a: operand(0),
+    b: operand(1),
+    output: decl(tensorName(n)),
+  };
+}
+
+function lowerRoutine(
+  graph: Graph,
+  n: Node,
+  views: (View | undefined)[],
+  decl: (t: string) => BufferDecl,
+  addTensor: (t: ProgramTensor) => string,
+  emit: (k: Kernel, done?: number[]) => void,
+): void {
+  if (n.attrs.op !== 'routine') return;
+  const { name, params } = n.attrs;
+  const out = tensorName(n);
+  const ins = n.inputs;
+  const shape = (i: number): number[] => graph.nodes[i]!.shape;
+  const v = (i: number): View => views[i]!;
+  const temp = (suffix: string, size: number): string => addTensor({ name: `${out}.${suffix}`, size, role: 'temp' });
+  const bins = typeof params.bins === 'number' ? params.bins : 30;
+  const label = (what: string): string => kernelLabel(n, what);
+  switch (name) {
+    case 'lstm': {
+      const [B, T, I] = shape(ins[0]!) as [number, number, number];
+      const H = shape(ins[2]!)[1]!;
+      const reverse = params.reverse === true;
+      const bias = temp('bias', 4 * H);
+      const xproj = temp('xproj', B * T * 4 * H);
+      const gates = temp('gates', B * T * 4 * H);
+      const vx = v(ins[0]!);
+      const vw = v(ins[1]!);
+      const bi = { inputs: [] as BufferDecl[] };
+      const tb = [v(ins[3]!), v(ins[4]!)];
+      bi.inputs = [decl(tb[0]!.tensor), decl(tb[1]!.tensor)];
+      emit({
+        kind: 'expr', name: label('lstm.bias'), shape: [4 * H], inputs: bi.inputs,
+        outputs: [{ name: bias, size: 4 * H, expr: bin('add', { k: 'load', input: 0, map: { offset: tb[0]!.offset, strides: [tb[0]!.strides[0]!] } }, { k: 'load', input: 1, map: { offset: tb[1]!.offset, strides: [tb[1]!.strides[0]!] } }) }],
+      });
+      emit({
+        kind: 'matmul', name: label('lstm.input_proj'), batch: [1, 1], M: B * T, N: 4 * H, K: I,
+        inputs: [decl(vx.tensor), decl(vw.tensor), decl(bias)],
+        a: { input: 0, offset: vx.offset, batchStrides: [0, 0], rowStride: vx.strides[1]!, colStride: vx.strides[2]! },
+        b: { input: 1, offset: vw.offset, batchStrides: [0, 0], rowStride: vw.strides[1]!, colStride: vw.strides[0]! },
+        output: decl(xproj),
+        bias: { input: 2, offset: 0, along: 'n' },
+      });
+      emit({
+        kind: 'lstm-forward', name: label(reverse ? 'lstm.recurrence.reverse' : 'lstm.recurrence'), batch: B, steps: T, hidden: H, reverse,
+        inputs: [decl(xproj), decl(v(ins[2]!).tensor)],
+        outputs: [decl(out), decl(gates)],
+        xproj: { offset: 0, batchStride: T * 4 * H, timeStride: 4 * H },
+        h: { offset: 0, batchStride: T * 2 * H, timeStride: 2 * H },
+        c: { offset: H, batchStride: T * 2 * H, timeStride: 2 * H },
+      }, [n.id]);
+      return;
+    }
+    case 'lstm_backward': {
+      const [B, T, I] = shape(ins[0]!) as [number, number, number];
+      const H = shape(ins[2]!)[1]!;
+      const reverse = params.reverse === true;
+      const fwd = graph.nodes[ins[5]!]!;
+      const fwdOut = tensorName(fwd);
+      const gates = `${fwdOut}.gates`;
+      const dg = temp('dgates', B * T * 4 * H);
+      const dcs = temp('dcstate', B * H);
+      const hprev = temp('hprev', B * T * H);
+      const vd = v(ins[6]!);
+      const vx = v(ins[0]!);
+      const vw = v(ins[1]!);
+      const [nx, nih, nhh] = [B * T * I, 4 * H * I, 4 * H * H];
+      emit({
+        kind: 'lstm-backward', name: label(reverse ? 'lstm_backward.recurrence.reverse' : 'lstm_backward.recurrence'), batch: B, steps: T, hidden: H, reverse,
+        inputs: [decl(vd.tensor), decl(gates), decl(fwdOut), decl(v(ins[2]!).tensor)],
+        outputs: [decl(dg), decl(dcs)],
+        dh: { offset: vd.offset, batchStride: vd.strides[0]!, timeStride: vd.strides[1]! },
+        dc: { offset: vd.offset + H, batchStride: vd.strides[0]!, timeStride: vd.strides[1]! },
+        c: { offset: H, batchStride: T * 2 * H, timeStride: 2 * H },
+      });
+      const dgT = { input: 0, offset: 0, batchStrides: [0, 0] as [number, number], rowStride: 1, colStride: 4 * H };
+      emit({
+        kind: 'matmul', name: label('lstm_backward.dx'), batch: [1, 1], M: B * T, N: I, K: 4 * H,
+        inputs: [decl(dg), decl(vw.tensor)],
+        a: { input: 0, offset: 0, batchStrides: [0, 0], rowStride: 4 * H, colStride: 1 },
+        b: { input: 1, offset: vw.offset, batchStrides: [0, 0], rowStride: vw.strides[0]!, colStride: vw.strides[1]! },
+        output: decl(out),
+      });
+      emit({
+        kind: 'matmul', name: label('lstm_backward.dw_ih'), batch: [1, 1], M: 4 * H, N: I, K: B * T,
+        inputs: [decl(dg), decl(vx.tensor)],
+        a: dgT,
+        b: { input: 1, offset: vx.offset, batchStrides: [0, 0], rowStride: vx.strides[1]!, colStride: vx.strides[2]! },
+        output: decl(out), outputOffset: nx,
+      });
+      const shift = reverse ? 2 * H : -2 * H;
+      const valid = reverse ? bin('lt', coord(1), c(T - 1)) : bin('ge', coord(1), c(1));
+      emit({
+        kind: 'expr', name: label('lstm_backward.h_prev'), shape: [B, T, H], inputs: [decl(fwdOut)],
+        outputs: [{ name: hprev, size: B * T * H, expr: sel(valid, { k: 'load', input: 0, map: { offset: shift, strides: [T * 2 * H, 2 * H, 1], clamp: true } }, c(0)) }],
+      });
+      emit({
+        kind: 'matmul', name: label('lstm_backward.dw_hh'), batch: [1, 1], M: 4 * H, N: H, K: B * T,
+        inputs: [decl(dg), decl(hprev)],
+        a: dgT,
+        b: { input: 1, offset: 0, batchStrides: [0, 0], rowStride: H, colStride: 1 },
+        output: decl(out), outputOffset: nx + nih,
+      });
+      emit({
+        kind: 'expr', name: label('lstm_backward.db'), shape: [4 * H], inputs: [decl(dg)],
+        reduce: { size: B * T, stages: [{ op: 'sum', prologue: { k: 'load', input: 0, map: { offset: 0, strides: [1, 4 * H] } } }] },
+        outputs: [{ name: out, size: nx + nih + nhh + 4 * H, offset: nx + nih + nhh, expr: acc(0) }],
+      }, [n.id]);
+      return;
+    }
+    case 'hist_entropy': {
+      const [rows, len] = shape(ins[0]!) as [number, number];
+      emit({
+        kind: 'hist-entropy', name: label('hist_entropy'), rows, length: len, bins,
+        inputs: [decl(v(ins[0]!).tensor)], outputs: [decl(out), decl(temp('counts', rows * bins))],
+      }, [n.id]);
+      return;
+    }
+    case 'count_mi': {
+      const [rows, lx] = shape(ins[0]!) as [number, number];
+      const ly = shape(ins[1]!)[1]!;
+      const cx = temp('counts_x', rows * bins);
+      const cy = temp('counts_y', rows * bins);
+      const hx = temp('entropy_x', rows);
+      const hy = temp('entropy_y', rows);
+      emit({ kind: 'hist-entropy', name: label('count_mi.hist_x'), rows, length: lx, bins, inputs: [decl(v(ins[0]!).tensor)], outputs: [decl(hx), decl(cx)] });
+      emit({ kind: 'hist-entropy', name: label('count_mi.hist_y'), rows, length: ly, bins, inputs: [decl(v(ins[1]!).tensor)], outputs: [decl(hy), decl(cy)] });
+      emit({ kind: 'count-mi', name: label('count_mi'), rows, bins, inputs: [decl(cx), decl(cy)], outputs: [decl(out)] }, [n.id]);
+      return;
+    }
+    case 'joint_hist_mi': {
+      const [rows, len] = shape(ins[0]!) as [number, number];
+      emit({
+        kind: 'joint-mi', name: label('joint_hist_mi'), rows, length: len, bins,
+        inputs: [decl(v(ins[0]!).tensor), decl(v(ins[1]!).tensor)],
+        outputs: [decl(out), decl(temp('joint', rows * (bins * bins + 2 * bins)))],
+      }, [n.id]);
+      return;
+    }
+    default:
+      throw new KernelError('SMC4103', `routine ${name} (node ${n.id}) has no GPU lowering`);
+  }
+}
