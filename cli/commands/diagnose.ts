@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { createBackend, type BackendName } from '../../runtime/backends/index.js';
 import { predictSplit } from '../../runtime/eval/predict.js';
-import { loadRunData } from '../../runtime/train/data-source.js';
+import { loadRunData, splitArrays } from '../../runtime/train/data-source.js';
 import { loadWeights } from '../../runtime/train/loop.js';
 import { openRun } from '../open-run.js';
 
@@ -42,7 +42,7 @@ export function flagScores(flags: ArrayLike<number>, truth: ArrayLike<number>): 
 export async function runDiagnose(target: string, o: DiagnoseCommandOptions): Promise<number> {
   const run = openRun(target, { spec: o.spec, set: o.set, seed: o.seed, evalBatch: o.batchSize, dmfdStats: o.dmfdStats });
   const data = loadRunData(run.model, o.data ?? run.data);
-  const split = data[o.split];
+  const split = splitArrays(data, o.split);
   const backend = await createBackend(o.backend, run.model);
   try {
     await loadWeights(run.model, backend, run.checkpoint);

@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { createBackend, type BackendName } from '../../runtime/backends/index.js';
 import { conditionCsv, conditionTable, evaluateConditions } from '../../runtime/eval/conditions.js';
-import { loadRunData } from '../../runtime/train/data-source.js';
+import { loadRunData, splitArrays } from '../../runtime/train/data-source.js';
 import { loadWeights } from '../../runtime/train/loop.js';
 import { openRun } from '../open-run.js';
 import { UsageError } from '../errors.js';
@@ -32,7 +32,7 @@ export async function runEval(target: string, o: EvalCommandOptions): Promise<nu
   const backend = await createBackend(o.backend, run.model);
   try {
     await loadWeights(run.model, backend, run.checkpoint);
-    const rows = await evaluateConditions(run.model, backend, data[o.split], conditions, o.missingRate);
+    const rows = await evaluateConditions(run.model, backend, splitArrays(data, o.split), conditions, o.missingRate);
     process.stdout.write(`${conditionTable(rows)}\n`);
     const json = { checkpoint: run.checkpoint, split: o.split, dmfd_stats: o.dmfdStats ?? run.model.settings.eval.dmfd_stats, batch_size: run.model.evalBatch, missing_rate: o.missingRate ?? 0, conditions: rows };
     if (o.json) writeFileSync(o.json, `${JSON.stringify(json, null, 2)}\n`);

@@ -2,7 +2,9 @@
 // spec's inputs; and how a batch of rows becomes the named tensors the graphs read.
 
 import type { CompiledModel } from '../../compiler/compile.js';
-import { DataError, loadDataset, makeSyntheticDataset, type Dataset, type ModalityArrays } from '../data/index.js';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { ChunkedSplit, DataError, loadDataset, makeSyntheticDataset, openChunked, type DatasetReport, type ModalityArrays, type Split } from '../data/index.js';
 import type { Tensors } from '../backends/backend.js';
 
 export const MODALITIES = ['text', 'vision', 'audio'] as const;
@@ -21,7 +23,31 @@ export function roles(model: CompiledModel): { target: string } {
   return { target: targets[0]! };
 }
 
-export function loadRunData(model: CompiledModel, dataPath: string | undefined, seedOverride?: number): Dataset {
+/** A run's data: validation and test in memory; training in memory or read lazily from a converted folder. */
+export interface RunData {
+  train: ModalityArrays | ChunkedSplit;
+  valid: ModalityArrays;
+  test: ModalityArrays;
+  report: DatasetReport;
+}
+
+/** A split as in-memory arrays (a lazily read split is loaded whole). */
+export function splitArrays(data: RunData, split: Split): ModalityArrays {
+  const s = data[split];
+  return s instanceof ChunkedSplit ? s.loadAll() : s;
+}
+
+function checkShapes(model: CompiledModel, split: { textShape: [number, number]; visionShape: [number, number]; audioShape: [number, number]; n: number }, where: string): void {
+  for (const m of MODALITIES) {
+    const want = model.inputs.get(m)!;
+    const got = split[`${m}Shape`];
+    if (want[0] !== got[0] || want[1] !== got[1]) {
+      throw new DataError({ code: 'SMC6013', message: `train.${m}: expected shape (${split.n}, ${want.join(', ')}), found (${split.n}, ${got.join(', ')})`, location: `${where}: train.${m}`, hint: 'change the spec’s dimensions with --set (e.g. --set T_V=50), or point at the matching file' });
+    }
+  }
+}
+
+export function loadRunData(model: CompiledModel, dataPath: string | undefined, seedOverride?: number): RunData {
   const shape = (m: string) => model.inputs.get(m)! as [number, number];
   if (!dataPath) {
     const s = model.settings.data.synthetic;
@@ -40,6 +66,12 @@ export function loadRunData(model: CompiledModel, dataPath: string | undefined, 
     });
   }
   const { target } = roles(model);
+  if (existsSync(dataPath) && statSync(dataPath).isDirectory() && existsSync(join(dataPath, 'manifest.json'))) {
+    // A converted (chunked) folder: training batches are read lazily; validation and test are loaded.
+    const ds = openChunked(dataPath);
+    checkShapes(model, ds.train, dataPath);
+    return { train: ds.train, valid: ds.valid.loadAll(), test: ds.test.loadAll(), report: ds.report };
+  }
   const keys = model.settings.data.keys;
   return loadDataset(dataPath, {
     keys: { text: keys.text, vision: keys.vision, audio: keys.audio, label: keys[target] },

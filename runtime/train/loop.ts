@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import type { CompiledModel } from '../../compiler/compile.js';
 import { initParams } from '../../compiler/init.js';
 import { initTrainState } from '../../compiler/train-step.js';
-import { batchCount, iterateBatches, type Dataset } from '../data/index.js';
+import { batchCount, iterateBatches } from '../data/index.js';
 import type { Backend, Tensors } from '../backends/backend.js';
 import { predictSplit } from '../eval/predict.js';
-import { batchTensors, roles } from './data-source.js';
+import { batchTensors, roles, type RunData } from './data-source.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 
 export class TrainingStopped extends Error {
@@ -42,7 +42,7 @@ export interface ProgressSink {
 export interface SeedRunOptions {
   model: CompiledModel;
   backend: Backend;
-  data: Dataset;
+  data: RunData;
   seed: number;
   dir: string;
   progress: ProgressSink;

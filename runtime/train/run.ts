@@ -4,15 +4,15 @@
 import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import type { CompiledModel } from '../../compiler/compile.js';
-import type { Dataset } from '../data/index.js';
 import type { Backend } from '../backends/backend.js';
 import { conditionCsv, conditionTable, evaluateConditions, METRIC_NAMES, type ConditionResult } from '../eval/conditions.js';
 import { loadWeights, trainSeed, type ProgressSink, type SeedRunResult } from './loop.js';
+import type { RunData } from './data-source.js';
 
 export interface RunOptions {
   model: CompiledModel;
   makeBackend: () => Promise<Backend>;
-  data: Dataset;
+  data: RunData;
   dataSource: string;
   seeds: number[];
   dir: string;

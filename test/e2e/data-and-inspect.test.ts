@@ -37,6 +37,11 @@ describe('MMSA data through the CLI', () => {
     const e2 = smcirc(['eval', run, '--backend', 'reference', '--conditions', 'L,LVA', '--data', dir]);
     expect(e2.code).toBe(0);
     expect(e2.stdout).toBe(e.stdout);
+    // training reads the converted folder lazily
+    const t2 = smcirc(['train', 'specs/smcir-tiny.smcir', '--backend', 'reference', '--data', dir, ...FIT, '--max-epochs', '1', '--out', join(tmp, 'run-chunked'), '--quiet']);
+    expect(t2.stderr).toBe('');
+    expect(t2.code).toBe(0);
+    expect(readFileSync(join(tmp, 'run-chunked', 'results.csv'), 'utf8')).toBe(readFileSync(join(run, 'results.csv'), 'utf8'));
   });
 });
 
