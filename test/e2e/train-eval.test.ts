@@ -65,6 +65,18 @@ describe('train → eval → diagnose (reference backend)', () => {
   });
 });
 
+test('several seeds end with a mean ± std table', () => {
+  const out = join(tmp, 'seeds');
+  const r = smcirc(['train', 'specs/smcir-tiny.smcir', ...REF, '--out', out, '--seeds', '1111-1112', '--max-epochs', '1']);
+  expect(r.code).toBe(0);
+  expect(r.stderr).toContain('mean ± std over 2 seeds');
+  expect(r.stderr).toMatch(/^LVA\s+\d+\.\d{3} ± \d+\.\d{3}/m);
+  const res = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8'));
+  expect(res.seeds.map((s: { seed: number }) => s.seed)).toEqual([1111, 1112]);
+  expect(res.mean_std.LVA.Corr.std).toBeGreaterThanOrEqual(0);
+  expect(readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n').length).toBe(1 + 2 * 4);
+});
+
 describe('robustness', () => {
   test('a NaN in training stops the run cleanly, naming epoch, step and batch', () => {
     const out = join(tmp, 'nan');
