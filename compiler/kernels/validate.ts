@@ -93,7 +93,7 @@ function validateMatmul(k: MatmulKernel): void {
   checkOperand(k, k.a, k.M, k.K, 'A');
   checkOperand(k, k.b, k.K, k.N, 'B');
   const cSize = k.batch[0] * k.batch[1] * k.M * k.N;
-  if (k.outputOffset ? k.output.size < cSize + k.outputOffset : k.output.size !== cSize) throw new KernelError('SMC4101', `C has ${k.output.size} elements, expected ${cSize}`, k.name);
+  if (k.output.size < cSize + (k.outputOffset ?? 0)) throw new KernelError('SMC4101', `C has ${k.output.size} elements, the product writes ${cSize} at offset ${k.outputOffset ?? 0}`, k.name);
   if (k.batch[0] * k.batch[1] > 65535) throw new KernelError('SMC4103', 'more than 65535 matmul batches', k.name);
   if (k.bias) {
     const n = k.bias.along === 'n' ? k.N : k.M;

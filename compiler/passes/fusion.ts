@@ -109,7 +109,7 @@ export function planFusion(graph: Graph, opts: FusionOptions): FusionPlan {
     const s = nodes[id]!.shape;
     if (v && (!contiguousZero || (v.offset === 0 && isContiguous(v, s)))) return false;
     const root = viewRoot(graph, id);
-    if (v || mat.has(root) || root === id || contiguousZero) mat.add(id);
+    if (mat.has(root) || root === id || nodes[root]!.attrs.op === 'const') mat.add(id);
     else mat.add(root);
     return true;
   };

@@ -3,7 +3,7 @@
 // explicit kernel sequences of routines (LSTM, DMFD histograms).
 import { numel, type Graph, type Node } from '../ir/graph.js';
 import { KernelError } from '../kernels/errors.js';
-import { acc, bin, c, coord, sel, un, type BufferDecl, type Expr, type Kernel, type MatmulOperand } from '../kernels/ir.js';
+import { acc, bin, c, contiguousStrides, coord, sel, un, type BufferDecl, type Expr, type Kernel, type MatmulOperand } from '../kernels/ir.js';
 import type { KernelProgram, ProgramTensor } from '../kernels/plan.js';
 import { planFusion, tensorName, type FusionOptions, type FusionPlan } from './fusion.js';
 import { broadcastMap, identityMap, loadMap, permuteMap, shiftMap, type CoordMap, type View } from './views.js';
@@ -92,7 +92,22 @@ class ExprBuilder {
       case 'reshape': {
         const src = this.graph.nodes[n.inputs[0]!]!;
         if (src.attrs.op === 'const') return c(src.attrs.value);
-        break;
+        const sv = this.plan.views[src.id];
+        if (!sv) break;
+        // a copy through a reshape numpy could not view: flat index → source coordinates → gather (exact in f32 below 2^22)
+        if (numel(n.shape) >= 2 ** 22) break;
+        this.note('reshape');
+        let flat: Expr = c(0);
+        const os = contiguousStrides(n.shape);
+        n.shape.forEach((_, j) => (flat = bin('add', flat, bin('mul', this.coordExpr(m, j), c(os[j]!)))));
+        let idx: Expr = c(sv.offset);
+        const is = contiguousStrides(src.shape);
+        src.shape.forEach((d, j) => {
+          const q = un('floor', bin('div', flat, c(is[j]!)));
+          const cj = j === 0 ? q : bin('sub', q, bin('mul', un('floor', bin('div', q, c(d))), c(d)));
+          idx = bin('add', idx, bin('mul', cj, c(sv.strides[j]!)));
+        });
+        return { k: 'gather', input: this.input(sv.tensor), index: idx };
       }
       case 'pad': {
         this.note('pad');

@@ -108,8 +108,10 @@ export class Executor {
         return device.createBindGroup({ layout: pipelines[d.kernel]!.getBindGroupLayout(0), entries, label: d.label });
       }),
     );
+    const ex = new Executor(ctx, plan, buffers, pipelines, bindGroups, owned);
+    for (const i of plan.inits ?? []) ex.write(i.tensor, i.data);
     ctx.checkFatal();
-    return new Executor(ctx, plan, buffers, pipelines, bindGroups, owned);
+    return ex;
   }
 
   private tensor(name: string): { buffer: number; byteOffset: number; size: number } {
@@ -141,8 +143,23 @@ export class Executor {
     const pass = enc.beginComputePass({ label: 'step' });
     this.encodeDispatches(pass);
     pass.end();
+    for (const c of this.plan.copies ?? []) {
+      const [f, t] = [this.tensor(c.from), this.tensor(c.to)];
+      enc.copyBufferToBuffer(this.buffers[f.buffer]!, f.byteOffset, this.buffers[t.buffer]!, t.byteOffset, f.size * 4);
+    }
     const copies = this.encodeReads(enc, read);
     device.queue.submit([enc.finish()]);
+    return this.finishReads(copies);
+  }
+
+  /** Runs dispatches [from, to) only (no state copies) and reads back the named tensors: validate mode. */
+  async runRange(from: number, to: number, read: string[] = []): Promise<Map<string, Float32Array>> {
+    const enc = this.ctx.device.createCommandEncoder({ label: 'range' });
+    const pass = enc.beginComputePass({ label: 'range' });
+    this.encodeDispatches(pass, from, to);
+    pass.end();
+    const copies = this.encodeReads(enc, read);
+    this.ctx.device.queue.submit([enc.finish()]);
     return this.finishReads(copies);
   }
 
