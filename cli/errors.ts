@@ -7,6 +7,7 @@ import { GpuError } from '../runtime/gpu/errors.js';
 import { TrainingStopped } from '../runtime/train/loop.js';
 import { CheckpointError } from '../runtime/train/safetensors.js';
 import { BundleError } from '../runtime/bundle/load.js';
+import { KernelError } from '../compiler/kernels/errors.js';
 import { printDiagnostics } from './diagnostics-output.js';
 
 export class UsageError extends Error {
@@ -28,7 +29,7 @@ export function reportError(e: unknown, write: (s: string) => void = (s) => proc
     write(`error: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}`);
     return 2;
   }
-  if (e instanceof DataError || e instanceof GpuError || e instanceof BundleError) {
+  if (e instanceof DataError || e instanceof GpuError || e instanceof BundleError || e instanceof KernelError) {
     write(`${e.format()}\n`);
     return 1;
   }

@@ -1,12 +1,99 @@
-// The GPU backend: lowers the compiled graphs to fused WGSL kernels and runs them through Dawn.
+// The GPU backend: the train step and the evaluation forward lowered to fused WGSL kernels and run through Dawn.
+// State (parameters, Adam moments) lives on the device between steps; the forward gets the current
+// parameters before each evaluation pass. A bundle's kernels are checked against what this build lowers.
 
 import type { CompiledModel } from '../../compiler/compile.js';
+import type { DispatchPlan } from '../../compiler/kernels/plan.js';
+import { openGpu, type GpuContext } from '../gpu/device.js';
 import { GpuError } from '../gpu/errors.js';
-import type { Backend } from './backend.js';
+import { GpuGraph, GpuTrainStep } from '../gpu/train-step.js';
+import type { Backend, Tensors } from './backend.js';
 import type { BackendOptions } from './index.js';
 
-export class GpuBackend {
-  static async create(_model: CompiledModel, _opts: BackendOptions): Promise<Backend> {
-    throw new GpuError('SMC4020', 'the GPU backend is not wired to the train step yet', 'run with --backend reference');
+/** One device per process: Dawn and lavapipe are slow to open and keep compiled pipelines in the context. */
+let shared: Promise<GpuContext> | undefined;
+export function sharedGpu(): Promise<GpuContext> {
+  shared ??= openGpu().catch((e) => {
+    shared = undefined;
+    throw e;
+  });
+  return shared;
+}
+
+function sameKernels(kind: string, bundle: DispatchPlan, built: DispatchPlan): void {
+  const a = bundle.kernels.map((k) => k.wgsl);
+  const b = built.kernels.map((k) => k.wgsl);
+  if (a.length !== b.length || a.some((w, i) => w !== b[i])) {
+    throw new GpuError('SMC4020', `the bundle's ${kind} kernels differ from what this smcirc build generates for this adapter`, 'recompile the bundle with `smcirc compile` on this machine (kernels are chosen per adapter)');
+  }
+}
+
+export class GpuBackend implements Backend {
+  readonly name = 'gpu' as const;
+  /** Host copy of the last state set: frozen parameters never change, so they are served from here. */
+  private host: Tensors = new Map();
+  private forwardStale = true;
+
+  private constructor(
+    private readonly model: CompiledModel,
+    private readonly ctx: GpuContext,
+    private readonly train: GpuTrainStep,
+    private readonly fwd: GpuGraph,
+  ) {}
+
+  static async create(model: CompiledModel, opts: BackendOptions): Promise<Backend> {
+    const ctx = await sharedGpu();
+    const mode = opts.fuse === false ? 'unfused' : 'fused';
+    const train = await GpuTrainStep.create(ctx, model.train, { mode, dumpWgslDir: opts.dumpWgslDir && `${opts.dumpWgslDir}/train_step` });
+    const keepStats = model.evalStats.map((s) => model.eval.outputs.get(s.score)!);
+    const fwd = await GpuGraph.create(ctx, model.eval, { mode, keep: keepStats, dumpWgslDir: opts.dumpWgslDir && `${opts.dumpWgslDir}/forward` });
+    if (opts.plans) {
+      sameKernels('train-step', opts.plans.train, train.gpu.plan);
+      sameKernels('forward', opts.plans.forward, fwd.plan);
+    }
+    return new GpuBackend(model, ctx, train, fwd);
+  }
+
+  async setState(state: Tensors): Promise<void> {
+    this.host = new Map(state);
+    this.train.feed(state);
+    this.forwardStale = true;
+  }
+
+  async getState(): Promise<Tensors> {
+    const onDevice = await this.train.readState();
+    const out = new Map(this.host);
+    for (const [k, v] of onDevice) out.set(k, v);
+    this.host = out;
+    return out;
+  }
+
+  async trainStep(batch: Tensors, seed: number): Promise<{ loss: number }> {
+    const feeds = new Map(batch);
+    feeds.set('__seed', Float32Array.of(seed));
+    for (const [k, v] of feeds) if (this.model.train.graph.inputs.has(k)) this.train.gpu.feed(k, v);
+    const { loss } = await this.train.run();
+    this.ctx.checkFatal();
+    this.forwardStale = true;
+    return { loss };
+  }
+
+  async forward(batch: Tensors, stats: Map<string, number>): Promise<Tensors> {
+    if (this.forwardStale) {
+      const state = await this.getState();
+      for (const p of this.model.eval.params) this.fwd.feed(p.name, state.get(p.name)!);
+      this.forwardStale = false;
+    }
+    for (const [k, v] of batch) if (this.model.eval.inputs.has(k)) this.fwd.feed(k, v);
+    for (const s of this.model.evalStats) this.fwd.feed(s.input, Float32Array.of(stats.get(s.input) ?? 0));
+    const names = [...this.model.eval.outputs.keys()];
+    const out = await this.fwd.run(names);
+    this.ctx.checkFatal();
+    return out;
+  }
+
+  async dispose(): Promise<void> {
+    this.train.destroy();
+    this.fwd.destroy();
   }
 }
