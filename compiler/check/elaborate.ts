@@ -84,6 +84,8 @@ export class Elaborator {
   private readonly callStack: string[] = [];
   private readonly usedMembers = new Set<Instance>();
   private readonly poisoned = new Set<Binding>();
+  /** Each user instance's scope: its block parameters and members, the parent scope of its forward. */
+  private readonly instanceScopes = new WeakMap<Instance, Scope>();
 
   constructor(
     readonly program: Program,
@@ -445,7 +447,8 @@ export class Elaborator {
     const bound = this.bind(`block \`${name}\``, specs, args, span);
     const env = new Scope();
     for (const p of decl.params) env.vars.set(p.name.name, { value: bound.get(p.name.name)!, span: p.name.span, used: false, kind: 'param' });
-    const inst: Instance = { kind: 'user', decl, path, frozen, env: new Map([...env.vars].map(([k, v]) => [k, v.value])), members: new Map(), span };
+    const inst: Instance = { kind: 'user', decl, path, frozen, members: new Map(), span };
+    this.instanceScopes.set(inst, env);
     this.callStack.push(`new ${name}`);
     try {
       for (const m of decl.members) {
@@ -470,7 +473,6 @@ export class Elaborator {
     } finally {
       this.callStack.pop();
     }
-    (inst as { scope?: Scope }).scope = env;
     return inst;
   }
 
@@ -505,7 +507,7 @@ export class Elaborator {
     if (++this.callDepth > 64) fail('SMC2015', 'blocks call each other too deeply', span);
     this.callStack.push(inst.path ? `${inst.path} (${decl.name.name})` : `model ${decl.name.name}`);
     try {
-      const scope = new Scope((inst as { scope?: Scope }).scope);
+      const scope = new Scope(this.instanceScopes.get(inst));
       fwd.params.forEach((p, i) => scope.vars.set(p.name, { value: args.positional[i]!.value, span: p.span, used: false, kind: 'arg' }));
       return this.frozenScope(inst.frozen, () => this.g.atScope(inst.path, () => this.runBody(fwd, scope, inst.path === '')));
     } finally {

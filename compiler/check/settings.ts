@@ -218,9 +218,3 @@ export function resolveSettings(program: Program, evalValue: (e: A.Expr) => Valu
   const ev: EvalSettings = { conditions, missing: 'zero', dmfd_stats: e.dmfd_stats as EvalSettings['dmfd_stats'], batch_size: Math.max(1, e.batch_size as number) };
   return { settings: { train, data, eval: ev }, diagnostics };
 }
-
-/** Does a parameter name match a group glob? `*` matches any run of characters. */
-export function matchesGlob(name: string, pattern: string): boolean {
-  const re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-  return re.test(name);
-}

@@ -20,7 +20,7 @@ export type Value =
 
 /** An instantiated block (user-defined or a built-in layer); it owns its parameters, named by `path`. */
 export type Instance =
-  | { kind: 'user'; decl: BlockDecl; path: string; frozen: boolean; env: Map<string, Value>; members: Map<string, Value>; span: Span }
+  | { kind: 'user'; decl: BlockDecl; path: string; frozen: boolean; members: Map<string, Value>; span: Span }
   | { kind: 'layer'; layer: string; path: string; frozen: boolean; args: Map<string, Value>; span: Span };
 
 export const num = (v: number): Value => ({ t: 'num', v });
