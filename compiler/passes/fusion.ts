@@ -1,6 +1,6 @@
 // Fusion: decides which graph nodes get a buffer of their own (materialised, computed by one kernel) and which
 // are inlined into their consumers' kernels. Movement ops of materialised tensors are free strided views.
-import type { Graph, Node } from '../ir/graph.js';
+import { numel, type Graph, type Node } from '../ir/graph.js';
 import { KernelError } from '../kernels/errors.js';
 import { broadcastView, contiguousView, isContiguous, permuteView, reshapeView, sliceView, type View } from './views.js';
 
@@ -20,6 +20,10 @@ export interface FusionPlan {
   views: (View | undefined)[];
   users: number[][];
 }
+
+/** Inlined expressions of at most this many ops are recomputed in each consumer instead of materialised. */
+const MAX_RECOMPUTE = 4;
+const MAX_SCALAR_RECOMPUTE = 24;
 
 const MOVEMENT = new Set(['reshape', 'permute', 'slice', 'broadcast', 'stop_gradient']);
 const SOURCE = new Set(['input', 'param', 'tensor']);
@@ -157,10 +161,16 @@ export function planFusion(graph: Graph, opts: FusionOptions): FusionPlan {
     }
     if (changed) continue;
     views = computeViews(graph, mat);
-    // fan-out: an inlined node feeding more than one kernel gets a buffer
+    // fan-out: an inlined node feeding more than one kernel gets a buffer, unless it is cheap to recompute
+    const cost: number[] = nodes.map(() => 0);
+    for (const n of nodes) {
+      if (!isInline(n.id)) continue;
+      cost[n.id] = 1 + n.inputs.reduce((acc, i) => acc + (isInline(i) ? cost[i]! : 0), 0);
+    }
+    const cheap = (id: number): boolean => cost[id]! <= (numel(nodes[id]!.shape) === 1 ? MAX_SCALAR_RECOMPUTE : MAX_RECOMPUTE);
     const roots: Set<number>[] = nodes.map(() => new Set());
     for (let id = nodes.length - 1; id >= 0; id--) {
-      if (!isInline(id)) continue;
+      if (!isInline(id) || (opts.mode === 'fused' && cheap(id))) continue;
       for (const u of users[id]!) {
         if (mat.has(u) || views[u]) roots[id]!.add(u);
         else for (const r of roots[u]!) roots[id]!.add(r);

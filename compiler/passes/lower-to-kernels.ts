@@ -6,6 +6,7 @@ import { KernelError } from '../kernels/errors.js';
 import { acc, bin, c, contiguousStrides, coord, sel, un, type BufferDecl, type Expr, type Kernel, type MatmulOperand } from '../kernels/ir.js';
 import type { KernelProgram, ProgramTensor } from '../kernels/plan.js';
 import { planFusion, tensorName, type FusionOptions, type FusionPlan } from './fusion.js';
+import { mergeKernels } from './merge-kernels.js';
 import { broadcastMap, identityMap, loadMap, permuteMap, shiftMap, type CoordMap, type View } from './views.js';
 
 export interface LoweredGraph {
@@ -241,6 +242,23 @@ export function lowerGraphToKernels(graph: Graph, opts: LowerGraphOptions): Lowe
       inputs: b.inputs,
       outputs: [{ name: out, size, expr }],
     }, [n.id]);
+  }
+  if (opts.mode === 'fused') {
+    const pinned = new Set(tensors.filter((t) => t.role !== 'temp').map((t) => t.name));
+    const merged = mergeKernels(kernels, opts.maxStorageBuffers, pinned);
+    // validate mode compares each kernel's finished nodes: recompute the node lists for merged kernels
+    const byOutput = new Map<string, number[]>();
+    kernels.forEach((k, i) => {
+      for (const w of k.kind === 'expr' ? k.outputs : k.kind === 'matmul' ? [k.output] : k.outputs) byOutput.set(w.name, kernelNodes[i]!);
+    });
+    const nodesOf = merged.map((k) => {
+      const ws = k.kind === 'expr' ? k.outputs : k.kind === 'matmul' ? [k.output] : k.outputs;
+      return [...new Set(ws.flatMap((w) => (kernels.some((o) => o === k) ? kernelNodes[kernels.indexOf(k)]! : byOutput.get(w.name) ?? [])))];
+    });
+    const live = new Set(merged.flatMap((k) => [...(k.kind === 'expr' ? k.outputs : k.kind === 'matmul' ? [k.output] : k.outputs), ...k.inputs].map((b) => b.name)));
+    const kept = tensors.filter((t) => t.role !== 'temp' || live.has(t.name));
+    for (const [id, t] of [...tensorOf]) if (!kept.some((k) => k.name === t)) tensorOf.delete(id);
+    return { program: { tensors: kept, kernels: merged }, kernelNodes: nodesOf, tensorOf, fusion: plan };
   }
   return { program: { tensors, kernels }, kernelNodes, tensorOf, fusion: plan };
 }

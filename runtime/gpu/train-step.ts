@@ -4,7 +4,7 @@ import type { Graph } from '../../compiler/ir/graph.js';
 import type { TrainStep } from '../../compiler/train-step.js';
 import { lowerGraphToKernels, type LoweredGraph } from '../../compiler/passes/lower-to-kernels.js';
 import { tensorName, type FusionMode } from '../../compiler/passes/fusion.js';
-import { buildDispatchPlan, type DispatchPlan } from '../../compiler/kernels/plan.js';
+import { buildDispatchPlan, type DispatchPlan, type KernelProgram } from '../../compiler/kernels/plan.js';
 import { selectKernelConfig, type KernelConfig } from '../../compiler/kernels/select.js';
 import type { GpuContext } from './device.js';
 import { Executor, type ExecutorOptions } from './executor.js';
@@ -12,6 +12,8 @@ import { GpuError } from './errors.js';
 
 export interface GpuGraphOptions extends ExecutorOptions {
   mode?: FusionMode;
+  /** Debug hook: edit the kernel program before it is planned (tests inject faults with it). */
+  transformProgram?: (p: KernelProgram) => void;
   /** Nodes whose values stay readable after a step (e.g. gradients, for tests). */
   keep?: number[];
   cfg?: KernelConfig;
@@ -30,6 +32,7 @@ export class GpuGraph {
     const cfg = opts.cfg ?? selectKernelConfig(ctx.adapter);
     const lowered = lowerGraphToKernels(graph, { mode: opts.mode ?? 'fused', maxStorageBuffers: cfg.maxStorageBuffers, keep: opts.keep });
     lowered.program.copies = opts.copies;
+    opts.transformProgram?.(lowered.program);
     const plan = buildDispatchPlan(lowered.program, cfg);
     const executor = await Executor.load(ctx, plan, opts);
     return new GpuGraph(graph, lowered, plan, executor);

@@ -1,0 +1,117 @@
+// The whole smcir-tiny train step (forward, loss, backward, clipping, Adam) on the GPU against the reference
+// interpreter in f32: loss, every gradient, every updated parameter and optimizer state, ten steps in a row;
+// and validate mode, which names the first kernel that disagrees.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildModelCase, modelFeeds, type ModelCase } from '../goldens/model-case.js';
+import { initTrainState } from '../../compiler/train-step.js';
+import { evaluate, run } from '../../runtime/interpreter/evaluate.js';
+import { GpuGraph, GpuTrainStep } from '../../runtime/gpu/train-step.js';
+import { validateAgainstInterpreter } from '../../runtime/gpu/validate.js';
+import { bin, c } from '../../compiler/kernels/ir.js';
+import { expectClose, noGpuReason, openTestGpu, type Gpu } from './harness.js';
+
+function caseFeeds(mc: ModelCase): Map<string, Float32Array> {
+  const params = new Map<string, Float32Array>();
+  const data = new Map<string, Float32Array>();
+  for (const [k, , v] of modelFeeds(mc)) {
+    if (k.startsWith('param:')) params.set(k.slice(6), v);
+    else data.set(k.slice(3), v);
+  }
+  return new Map([...data, ...initTrainState(mc.step, params)]);
+}
+
+describe.skipIf(!!noGpuReason)('smcir-tiny train step on the GPU', () => {
+  let gpu: Gpu;
+  let mc: ModelCase;
+  let feeds: Map<string, Float32Array>;
+  beforeAll(async () => {
+    gpu = await openTestGpu();
+    mc = buildModelCase();
+    feeds = caseFeeds(mc);
+  });
+  afterAll(() => gpu?.ctx.destroy());
+
+  it('matches the interpreter: loss, every gradient, every updated state; ten steps in a row', async () => {
+    const step = mc.step;
+    const gradIds = [...step.grads.values()];
+    const gs = await GpuTrainStep.create(gpu.ctx, step, { keep: gradIds });
+    try {
+      gs.feed(feeds);
+      let state = new Map(feeds);
+      for (let s = 0; s < 10; s++) {
+        const vals = evaluate(step.graph, state, { dtype: 'f32', keep: gradIds });
+        const out = (name: string) => vals[step.graph.outputs.get(name)!]!;
+        const got = await gs.run();
+        // the loss is a mean over the batch: f32 summation order differs between the kernels and the interpreter
+        expect(got.loss, `step ${s} loss`).toBeCloseTo(out('loss')[0]!, 5);
+        expect(Math.abs(got.gradNorm - out('grad_norm')[0]!) / out('grad_norm')[0]!, `step ${s} grad norm`).toBeLessThan(1e-4);
+        if (s === 0) {
+          const g = await gs.gpu.readNodes(gradIds);
+          for (const [name, id] of step.grads) {
+            const ref = Float32Array.from(vals[id]!);
+            // atol: 1e-4 of the largest gradient entry of the tensor (entries that cancel to ~0 carry f32 noise)
+            const scale = ref.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+            expectClose(g.get(id), ref, 1e-4, 1e-4 * scale + 1e-12, `grad ${name}`);
+          }
+        }
+        const next = new Map(state);
+        for (const st of step.state) next.set(st.name, Float32Array.from(out(`new:${st.name}`)));
+        state = next;
+        if (s === 0 || s === 9) {
+          const gotState = await gs.readState();
+          for (const st of step.state) {
+            const ref = state.get(st.name)!;
+            // parameters are O(0.1–1) and move by ~lr per step: f32 rounding of p − update is ~1e-7 absolute
+            expectClose(gotState.get(st.name), ref, 1e-4, st.kind === 'adam_v' ? 1e-10 : 1e-6, `step ${s} ${st.name}`);
+          }
+        }
+      }
+    } finally {
+      gs.destroy();
+    }
+  });
+
+  it('validate mode: every kernel agrees; a faulty kernel is named', async () => {
+    const graph = mc.graph; // the forward graph (loss and DMFD outputs)
+    const ok = await GpuGraph.create(gpu.ctx, graph);
+    try {
+      expect(await validateAgainstInterpreter(ok, feeds)).toBeUndefined();
+    } finally {
+      ok.destroy();
+    }
+    let victim = '';
+    const bad = await GpuGraph.create(gpu.ctx, graph, {
+      transformProgram: (p) => {
+        const k = p.kernels.find((x) => x.kind === 'expr' && !x.reduce && x.name.includes('exp'))!;
+        if (k.kind !== 'expr') return;
+        victim = k.name;
+        k.outputs[0]!.expr = bin('mul', k.outputs[0]!.expr, c(1.01));
+      },
+    });
+    try {
+      const d = await validateAgainstInterpreter(bad, feeds);
+      expect(d?.kernel).toBe(victim);
+    } finally {
+      bad.destroy();
+    }
+  });
+});
+
+describe.skipIf(!!noGpuReason)('interpreter parity of the forward graph outputs', () => {
+  it('GpuGraph runs the forward graph and returns every output', async () => {
+    const gpu = await openTestGpu();
+    const mc = buildModelCase();
+    const feeds = caseFeeds(mc);
+    const gg = await GpuGraph.create(gpu.ctx, mc.graph);
+    try {
+      for (const [k, v] of feeds) if (mc.graph.inputs.has(k) || mc.graph.params.some((p) => p.name === k)) gg.feed(k, v);
+      const names = [...mc.graph.outputs.keys()];
+      const got = await gg.run(names);
+      const ref = run(mc.graph, feeds, { dtype: 'f32' });
+      for (const n of names) expectClose(got.get(n), Float32Array.from(ref.get(n)!), 1e-4, 1e-5, n);
+    } finally {
+      gg.destroy();
+      gpu.ctx.destroy();
+    }
+  });
+});
