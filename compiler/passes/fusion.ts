@@ -14,8 +14,23 @@ export interface FusionOptions {
   keep?: Iterable<number>;
 }
 
+/** A matmul with its epilogue ops folded in: act(scale · A·B + bias) + residual, written as node `root`. */
+export interface MatmulEpilogue {
+  matmul: number;
+  scale?: number;
+  /** A vector over N (broadcast over rows and batches). */
+  bias?: number;
+  activation?: 'relu' | 'gelu' | 'tanh' | 'sigmoid';
+  /** Same shape as the output, contiguous. */
+  residual?: number;
+}
+
 export interface FusionPlan {
   mat: Set<number>;
+  /** Matmul epilogues by the node that ends them (that node's kernel is the matmul). */
+  epilogues: Map<number, MatmulEpilogue>;
+  /** Reductions folded into their single elementwise consumer of the same shape (its row epilogue). */
+  absorbedReduces: Set<number>;
   /** Strided view of each node's value where one exists (materialised nodes and movement ops over them). */
   views: (View | undefined)[];
   users: number[][];
@@ -94,40 +109,116 @@ function viewRoot(graph: Graph, x: number): number {
   return id;
 }
 
+const ACTIVATIONS = new Set(['relu', 'gelu', 'tanh', 'sigmoid']);
+const MAT_BY_DEFAULT = new Set(['matmul', 'routine', 'reduce', 'input', 'param', 'tensor']);
+
+/** Finds matmul → [× const] → [+ bias vector] → [activation] → [+ residual] chains of single-use nodes. */
+function findEpilogues(graph: Graph, users: number[][], pinned: Set<number>): { epilogues: Map<number, MatmulEpilogue>; absorbed: Set<number> } {
+  const nodes = graph.nodes;
+  const epilogues = new Map<number, MatmulEpilogue>();
+  const absorbed = new Set<number>();
+  const single = (id: number): number | undefined => (users[id]!.length === 1 && !pinned.has(id) ? users[id]![0] : undefined);
+  const other = (u: Node, id: number): number | undefined => (u.inputs.length === 2 && u.inputs.filter((i) => i === id).length === 1 ? u.inputs.find((i) => i !== id) : undefined);
+  for (const m of nodes) {
+    if (m.attrs.op !== 'matmul') continue;
+    const N = m.shape[m.shape.length - 1]!;
+    const ep: MatmulEpilogue = { matmul: m.id };
+    let cur = m.id;
+    const chain: number[] = [];
+    let stage = 0; // 0: scale, 1: bias, 2: activation, 3: residual
+    for (;;) {
+      const uid = single(cur);
+      if (uid === undefined) break;
+      const u = nodes[uid]!;
+      const a = u.attrs;
+      if (!sameShape(u.shape, m.shape)) break;
+      const o = other(u, cur);
+      const on = o === undefined ? undefined : nodes[o]!;
+      if (stage <= 0 && a.op === 'binary' && a.fn === 'mul' && on?.attrs.op === 'const') {
+        ep.scale = on.attrs.value;
+        stage = 1;
+      } else if (stage <= 1 && a.op === 'binary' && a.fn === 'add' && on && ['param', 'input'].includes(nodes[viewRoot(graph, on.id)]!.attrs.op) && on.shape.length >= 1 && on.shape[on.shape.length - 1] === N && numel(on.shape) === N) {
+        ep.bias = o;
+        stage = 2;
+      } else if (stage <= 2 && a.op === 'unary' && ACTIVATIONS.has(a.fn)) {
+        ep.activation = a.fn as MatmulEpilogue['activation'];
+        stage = 3;
+      } else if (stage <= 3 && a.op === 'binary' && a.fn === 'add' && on && MAT_BY_DEFAULT.has(on.attrs.op) && sameShape(on.shape, m.shape)) {
+        ep.residual = o;
+        stage = 4;
+      } else break;
+      chain.push(cur);
+      cur = uid;
+      if (stage === 4) break;
+    }
+    if (!chain.length) continue;
+    for (const c of chain) absorbed.add(c);
+    epilogues.set(cur, ep);
+  }
+  return { epilogues, absorbed };
+}
+
+const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
+
 export function planFusion(graph: Graph, opts: FusionOptions): FusionPlan {
   const nodes = graph.nodes;
   const users: number[][] = nodes.map(() => []);
   for (const n of nodes) for (const i of n.inputs) users[i]!.push(n.id);
   const mat = new Set<number>([...(opts.keep ?? []), ...graph.outputs.values()]);
+  const fused = opts.mode === 'fused';
+  const { epilogues, absorbed } = fused ? findEpilogues(graph, users, mat) : { epilogues: new Map<number, MatmulEpilogue>(), absorbed: new Set<number>() };
+  // a reduction whose only consumer is elementwise over the same shape becomes that consumer's reduction stage
+  const absorbedReduces = new Set<number>();
+  if (fused) {
+    for (const r of nodes) {
+      if (r.attrs.op !== 'reduce' || users[r.id]!.length !== 1 || mat.has(r.id)) continue;
+      const u = nodes[users[r.id]![0]!]!;
+      if (!['unary', 'binary', 'select'].includes(u.attrs.op) || !sameShape(u.shape, r.shape) || absorbed.has(u.id) || epilogues.has(u.id)) continue;
+      if (u.inputs.some((i) => i !== r.id && nodes[i]!.attrs.op === 'reduce')) continue;
+      if (u.inputs.filter((i) => i === r.id).length !== 1) continue;
+      absorbedReduces.add(r.id);
+    }
+  }
   for (const n of nodes) {
     const op = n.attrs.op;
     if (op === 'rand') throw new KernelError('SMC4103', `rand (dropout) at node ${n.id}${n.scope ? ` in ${n.scope}` : ''} is not lowered to the GPU yet`, undefined, 'train with dropout 0 on the GPU, or use --backend reference');
-    if (SOURCE.has(op) || ALWAYS.has(op)) mat.add(n.id);
+    if (absorbed.has(n.id) || absorbedReduces.has(n.id)) continue;
+    if (SOURCE.has(op) || ALWAYS.has(op) || epilogues.has(n.id)) mat.add(n.id);
+    if (absorbedReduces.has(n.inputs[0] ?? -1) || n.inputs.some((i) => absorbedReduces.has(i))) mat.add(n.id);
     if (opts.mode === 'unfused' && (op === 'unary' || op === 'binary' || op === 'select' || op === 'pad' || op === 'concat')) mat.add(n.id);
   }
   for (const id of graph.outputs.values()) if (nodes[id]!.attrs.op === 'const') mat.add(id);
   let views = computeViews(graph, mat);
-  const isInline = (id: number): boolean => !mat.has(id) && !views[id] && nodes[id]!.attrs.op !== 'const';
+  const isInline = (id: number): boolean => !mat.has(id) && !views[id] && nodes[id]!.attrs.op !== 'const' && !absorbed.has(id) && !absorbedReduces.has(id);
+  // nodes materialised in this round: views computed at its start do not know them yet
+  let fresh = new Set<number>();
+  const mark = (id: number): void => {
+    if (!mat.has(id)) fresh.add(id);
+    mat.add(id);
+  };
   const needView = (id: number, contiguousZero = false): boolean => {
     const v = views[id];
     const s = nodes[id]!.shape;
     if (v && (!contiguousZero || (v.offset === 0 && isContiguous(v, s)))) return false;
     const root = viewRoot(graph, id);
-    if (mat.has(root) || root === id || nodes[root]!.attrs.op === 'const') mat.add(id);
-    else mat.add(root);
+    for (let x = id; ; x = nodes[x]!.inputs[0]!) {
+      if (fresh.has(x)) return true; // recompute views first
+      if (x === root) break;
+    }
+    if (mat.has(root) || root === id || nodes[root]!.attrs.op === 'const') mark(id);
+    else mark(root);
     return true;
   };
   for (let round = 0; round < 50; round++) {
     let changed = false;
+    fresh = new Set();
     views = computeViews(graph, mat);
     for (const n of nodes) {
       const a = n.attrs;
-      if (a.op === 'reshape' && !views[n.id] && nodes[n.inputs[0]!]!.attrs.op !== 'const' && !isInline(n.inputs[0]!)) {
-        // a reshape of a strided view that numpy would copy: materialise the input
-        mat.add(n.inputs[0]!);
-        changed = true;
-      } else if (a.op === 'reshape' && isInline(n.inputs[0]!)) {
-        mat.add(n.inputs[0]!);
+      const in0 = n.inputs[0];
+      if (a.op === 'reshape' && in0 !== undefined && !views[n.id] && nodes[in0]!.attrs.op !== 'const' && !fresh.has(viewRoot(graph, in0))) {
+        // a reshape of an inlined value, or of a strided view numpy would copy: materialise the input
+        mark(isInline(in0) ? in0 : in0);
         changed = true;
       }
       if (a.op === 'matmul') {
@@ -136,6 +227,8 @@ export function planFusion(graph: Graph, opts: FusionOptions): FusionPlan {
           for (const i of n.inputs) if (!mat.has(i)) { mat.add(i); changed = true; }
         }
       }
+      const ep = epilogues.get(n.id);
+      if (ep?.residual !== undefined) changed = needView(ep.residual, true) || changed;
       if (a.op === 'routine') {
         const ins = n.inputs;
         switch (a.name) {
@@ -187,7 +280,7 @@ export function planFusion(graph: Graph, opts: FusionOptions): FusionPlan {
     const reads: Set<string>[] = nodes.map(() => new Set());
     for (const n of nodes) {
       const op = n.attrs.op;
-      if (SOURCE.has(op) || op === 'const' || op === 'matmul' || op === 'routine') continue;
+      if (SOURCE.has(op) || op === 'const' || op === 'matmul' || op === 'routine' || absorbed.has(n.id) || epilogues.has(n.id)) continue;
       if (views[n.id] && !mat.has(n.id)) continue; // a free view
       const r = new Set<string>();
       const parts: [number, Set<string>][] = [];
@@ -207,5 +300,5 @@ export function planFusion(graph: Graph, opts: FusionOptions): FusionPlan {
     }
     if (!changed) break;
   }
-  return { mat, views: computeViews(graph, mat), users };
+  return { mat, views: computeViews(graph, mat), users, epilogues, absorbedReduces };
 }

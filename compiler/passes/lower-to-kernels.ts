@@ -3,9 +3,9 @@
 // explicit kernel sequences of routines (LSTM, DMFD histograms).
 import { numel, type Graph, type Node } from '../ir/graph.js';
 import { KernelError } from '../kernels/errors.js';
-import { acc, bin, c, contiguousStrides, coord, sel, un, type BufferDecl, type Expr, type Kernel, type MatmulOperand } from '../kernels/ir.js';
+import { acc, bin, c, contiguousStrides, coord, sel, un, type BufferDecl, type Expr, type Kernel, type MatmulKernel, type MatmulOperand } from '../kernels/ir.js';
 import type { KernelProgram, ProgramTensor } from '../kernels/plan.js';
-import { planFusion, tensorName, type FusionOptions, type FusionPlan } from './fusion.js';
+import { planFusion, tensorName, type FusionOptions, type FusionPlan, type MatmulEpilogue } from './fusion.js';
 import { mergeKernels } from './merge-kernels.js';
 import { broadcastMap, identityMap, loadMap, permuteMap, shiftMap, type CoordMap, type View } from './views.js';
 
@@ -25,6 +25,10 @@ class ExprBuilder {
   readonly inputs: BufferDecl[] = [];
   private index = new Map<string, number>();
   readonly ops: string[] = [];
+  /** Reduction stages of the kernel being built (absorbed reduce nodes), over domain axes `rowRank` …. */
+  readonly stages: { op: 'sum' | 'max'; prologue: Expr }[] = [];
+  rowRank = 0;
+  rdims: number[] = [];
   constructor(
     readonly graph: Graph,
     readonly plan: FusionPlan,
@@ -74,6 +78,34 @@ class ExprBuilder {
     switch (a.op) {
       case 'const':
         return c(a.value);
+      case 'reduce': {
+        if (!this.plan.absorbedReduces.has(id)) break;
+        const src = this.graph.nodes[n.inputs[0]!]!;
+        const dims = a.axes.map((ax) => src.shape[ax]!);
+        if (this.stages.length && dims.join() !== this.rdims.join()) break;
+        this.rdims = dims;
+        const D = this.domainRank;
+        const sm: CoordMap = { rows: [], off: [] };
+        let kept = 0;
+        src.shape.forEach((_, j) => {
+          const p = a.axes.indexOf(j);
+          if (p >= 0) {
+            const row = new Array<number>(D).fill(0);
+            row[this.rowRank + p] = 1;
+            sm.rows.push(row);
+            sm.off.push(0);
+          } else {
+            const k = a.keepdims ? j : kept;
+            kept++;
+            sm.rows.push([...m.rows[k]!]);
+            sm.off.push(m.off[k]!);
+          }
+        });
+        this.note(a.fn);
+        const prologue = this.build(src.id, sm, clamp);
+        this.stages.push({ op: a.fn, prologue });
+        return acc(this.stages.length - 1);
+      }
       case 'unary':
         this.note(a.fn);
         return un(a.fn, operand(0));
@@ -193,6 +225,11 @@ export function lowerGraphToKernels(graph: Graph, opts: LowerGraphOptions): Lowe
     if (a.op === 'input' || a.op === 'param' || a.op === 'tensor') continue;
     const out = tensorName(n);
     const size = numel(n.shape);
+    const ep = plan.epilogues.get(n.id);
+    if (ep) {
+      emit(lowerMatmul(graph, nodes[ep.matmul]!, views, decl, n, ep), [n.id]);
+      continue;
+    }
     if (a.op === 'matmul') {
       emit(lowerMatmul(graph, n, views, decl), [n.id]);
       continue;
@@ -232,16 +269,21 @@ export function lowerGraphToKernels(graph: Graph, opts: LowerGraphOptions): Lowe
       }, [n.id]);
       continue;
     }
-    // elementwise tree (or a copy of a view) rooted at n
-    const b = new ExprBuilder(graph, plan, sizes, n.shape.length);
-    const expr = b.build(n.id, identityMap(n.shape.length), false, true);
+    // elementwise tree (or a copy of a view) rooted at n, with at most one absorbed reduction over extra axes
+    const r = n.inputs.find((i) => plan.absorbedReduces.has(i));
+    const q = r === undefined ? 0 : (nodes[r]!.attrs as { axes: number[] }).axes.length;
+    const rank = n.shape.length;
+    const b = new ExprBuilder(graph, plan, sizes, rank + q);
+    b.rowRank = rank;
+    const expr = b.build(n.id, identityMap(rank, rank + q), false, true);
     emit({
       kind: 'expr',
       name: kernelLabel(n, b.ops.length ? b.ops.slice(0, 5).join('+') + (b.ops.length > 5 ? '+…' : '') : 'copy'),
       shape: [...n.shape],
       inputs: b.inputs,
+      ...(b.stages.length ? { reduce: { size: numel(b.rdims), dims: b.rdims, stages: b.stages } } : {}),
       outputs: [{ name: out, size, expr }],
-    }, [n.id]);
+    }, r === undefined ? [n.id] : [n.id]);
   }
   if (opts.mode === 'fused') {
     const pinned = new Set(tensors.filter((t) => t.role !== 'temp').map((t) => t.name));
@@ -263,7 +305,7 @@ export function lowerGraphToKernels(graph: Graph, opts: LowerGraphOptions): Lowe
   return { program: { tensors, kernels }, kernelNodes, tensorOf, fusion: plan };
 }
 
-function lowerMatmul(graph: Graph, n: Node, views: (View | undefined)[], decl: (t: string) => BufferDecl): Kernel {
+function lowerMatmul(graph: Graph, n: Node, views: (View | undefined)[], decl: (t: string) => BufferDecl, root: Node = n, ep?: MatmulEpilogue): Kernel {
   const out = n.shape;
   const nb = out.length - 2;
   const [M, N] = [out[nb]!, out[nb + 1]!];
@@ -292,15 +334,40 @@ function lowerMatmul(graph: Graph, n: Node, views: (View | undefined)[], decl: (
     const r = s.length;
     return { input: k, offset: v.offset, batchStrides: [dims[0]!.st[k]!, dims[1]!.st[k]!], rowStride: v.strides[r - 2]!, colStride: v.strides[r - 1]! };
   };
+  const inputs = [decl(ops[0]!.v.tensor), decl(ops[1]!.v.tensor)];
+  const extra: Partial<MatmulKernel> = {};
+  const parts = ['matmul'];
+  if (ep?.scale !== undefined) {
+    extra.scale = ep.scale;
+    parts.push('scale');
+  }
+  if (ep?.bias !== undefined) {
+    const bv = views[ep.bias]!;
+    if (bv.strides[bv.strides.length - 1] !== 1) throw new KernelError('SMC4103', `matmul bias at node ${ep.bias} is not contiguous`);
+    inputs.push(decl(bv.tensor));
+    extra.bias = { input: inputs.length - 1, offset: bv.offset, along: 'n' };
+    parts.push('bias');
+  }
+  if (ep?.activation) {
+    extra.activation = ep.activation;
+    parts.push(ep.activation);
+  }
+  if (ep?.residual !== undefined) {
+    const rv = views[ep.residual]!;
+    inputs.push(decl(rv.tensor));
+    extra.residual = { input: inputs.length - 1, offset: rv.offset };
+    parts.push('residual');
+  }
   return {
     kind: 'matmul',
-    name: kernelLabel(n, 'matmul'),
+    name: kernelLabel(root, parts.join('+')),
     batch: [dims[0]!.d, dims[1]!.d],
     M, N, K,
-    inputs: [decl(ops[0]!.v.tensor), decl(ops[1]!.v.tensor)],
+    inputs,
     a: operand(0),
     b: operand(1),
-    output: decl(tensorName(n)),
+    output: decl(tensorName(root)),
+    ...extra,
   };
 }
 

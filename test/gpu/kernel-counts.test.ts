@@ -1,0 +1,56 @@
+// Pins the number of kernels per layer kind (forward, and forward + backward + clip + Adam) and for the whole
+// smcir-tiny train step, fused and one-kernel-per-primitive. CPU only: lowering does not need a device.
+import { describe, expect, it } from 'vitest';
+import { GraphBuilder, type Graph } from '../../compiler/ir/graph.js';
+import * as L from '../../compiler/layers/index.js';
+import { buildTrainStep } from '../../compiler/train-step.js';
+import { lowerGraphToKernels } from '../../compiler/passes/lower-to-kernels.js';
+import type { FusionMode } from '../../compiler/passes/fusion.js';
+import { buildModelCase } from '../goldens/model-case.js';
+
+const MAX_BUFFERS = 16; // lavapipe's maxStorageBuffersPerShaderStage
+
+function layerGraph(kind: string): Graph {
+  const g = new GraphBuilder();
+  const [B, T, D] = [2, 6, 8];
+  const x = g.input('x', [B, T, D]);
+  let y: number;
+  switch (kind) {
+    case 'linear': y = g.scoped('lin', () => L.linear(g, x, { in: D, out: 12 })); break;
+    case 'layernorm': y = g.scoped('ln', () => L.layerNorm(g, x, { dim: D })); break;
+    case 'attention': y = g.scoped('mha', () => L.multiheadAttention(g, x, x, x, { embed: D, heads: 2 })); break;
+    case 'bilstm': y = g.scoped('lstm', () => L.lstm(g, x, { input: D, hidden: 4, bidirectional: true })); break;
+    case 'transformer': y = g.scoped('enc', () => L.transformerEncoder(g, x, { dModel: D, heads: 2, layers: 1, mixTime: true, dropout: 0 })); break;
+    default: throw new Error(kind);
+  }
+  g.output('loss', g.mean(g.unary('square', y), g.shape(y).map((_, i) => i)));
+  return g.build();
+}
+
+const count = (graph: Graph, mode: FusionMode = 'fused'): number => lowerGraphToKernels(graph, { mode, maxStorageBuffers: MAX_BUFFERS }).program.kernels.length;
+
+describe('kernel counts', () => {
+  it('per layer kind: forward, and the train step (forward + backward + clip + Adam)', () => {
+    const counts: Record<string, [number, number]> = {};
+    for (const kind of ['linear', 'layernorm', 'attention', 'bilstm', 'transformer']) {
+      const fwd = layerGraph(kind);
+      counts[kind] = [count(fwd), count(buildTrainStep(fwd, { loss: 'loss', lr: 1e-3, maxGradNorm: 1 }).graph)];
+    }
+    // forward: linear = matmul+bias, loss; layernorm = mean, variance, normalise (+loss fused into one with the
+    // row reduction); attention = 3 in-projections with bias, scores with scale, softmax (max, sum, divide),
+    // context, head transpose copy, out-projection with bias, loss; bilstm = per direction bias + input
+    // projection + recurrence, loss.
+    expect(counts).toEqual({
+      linear: [2, 11],
+      layernorm: [3, 12],
+      attention: [11, 42],
+      bilstm: [6, 38],
+      transformer: [21, 103],
+    });
+  });
+
+  it('whole smcir-tiny train step: fused vs one kernel per primitive', () => {
+    const step = buildModelCase().step;
+    expect([count(step.graph, 'fused'), count(step.graph, 'unfused')]).toEqual([877, 5773]);
+  });
+});
