@@ -3,6 +3,7 @@ import { openGpu } from '../runtime/gpu/device.js';
 import { GpuError } from '../runtime/gpu/errors.js';
 import { selectKernelConfig } from '../compiler/kernels/select.js';
 import { benchMatmul } from './matmul.js';
+import { benchTrainStep } from './train-step.js';
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
@@ -18,6 +19,13 @@ async function main(): Promise<void> {
   for (let i = 0; i + 1 < figs.length; i += 2) {
     console.log(`speed-up tiled/naive at ${figs[i]!.shape}: ${(figs[i + 1]!.gflops / figs[i]!.gflops).toFixed(1)}×`);
   }
+  const spec = new URL('../../specs/smcir-tiny.smcir', import.meta.url).pathname;
+  console.log('\nsmcir-tiny train step (batch 8; forward + loss + backward + clip + Adam; median of 10 steps after one warm-up):');
+  console.log('| mode | dispatches | pipelines | load ms | first step ms (JIT) | ms/step |');
+  console.log('|---|---|---|---|---|---|');
+  const st = await benchTrainStep(ctx, spec, quick ? 3 : 10);
+  for (const f of st) console.log(`| ${f.mode} | ${f.dispatches} | ${f.pipelines} | ${f.loadMs.toFixed(0)} | ${f.firstStepMs.toFixed(0)} | ${f.msPerStep.toFixed(1)} |`);
+  console.log(`speed-up fused/unfused per step: ${(st[1]!.msPerStep / st[0]!.msPerStep).toFixed(1)}×`);
   ctx.destroy();
 }
 

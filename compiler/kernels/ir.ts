@@ -23,7 +23,9 @@ export type Expr =
   | { k: 'acc'; stage: number } // result of reduction stage `stage` (epilogues and later prologues)
   | { k: 'unary'; op: UnaryOp | 'isnan' | 'floor'; a: Expr }
   | { k: 'binary'; op: BinaryOp; a: Expr; b: Expr }
-  | { k: 'select'; cond: Expr; a: Expr; b: Expr }; // cond != 0 ? a : b
+  | { k: 'select'; cond: Expr; a: Expr; b: Expr } // cond != 0 ? a : b
+  /** uniform(u32(seed), stream, index) of compiler/ir/rng.ts (PCG hash, bit-exact with the interpreter). */
+  | { k: 'rand'; stream: number; seed: Expr; map: AffineMap };
 
 /** A storage buffer a kernel reads: a logical tensor name and its length in f32 elements. */
 export interface BufferDecl {

@@ -1,6 +1,7 @@
 // Plain-JS reference semantics of every kernel IR kind (f64 arithmetic, f32 storage): the oracle for GPU tests.
 import type { Expr, ExprKernel, Kernel, MatmulKernel } from './ir.js';
 import { numel } from './ir.js';
+import { rngUniform } from '../ir/rng.js';
 
 export type TensorEnv = Map<string, Float32Array>;
 
@@ -97,6 +98,11 @@ function evalExpr(e: Expr, ins: Float32Array[], coords: number[], accs: number[]
     case 'unary': return unaryRef(e.op, evalExpr(e.a, ins, coords, accs));
     case 'binary': return binaryRef(e.op, evalExpr(e.a, ins, coords, accs), evalExpr(e.b, ins, coords, accs));
     case 'select': return evalExpr(e.cond, ins, coords, accs) !== 0 ? evalExpr(e.a, ins, coords, accs) : evalExpr(e.b, ins, coords, accs);
+    case 'rand': {
+      let i = e.map.offset;
+      e.map.strides.forEach((s, d) => (i += s * (coords[d] ?? 0)));
+      return rngUniform(evalExpr(e.seed, ins, coords, accs) >>> 0, e.stream, i);
+    }
   }
 }
 

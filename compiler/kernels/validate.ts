@@ -57,6 +57,9 @@ function checkExpr(k: ExprKernel, e: Expr, dims: number[], maxStage: number, whe
       checkExpr(k, e.a, dims, maxStage, where);
       checkExpr(k, e.b, dims, maxStage, where);
       break;
+    case 'rand':
+      checkExpr(k, e.seed, dims, maxStage, where);
+      break;
     case 'const':
       break;
   }

@@ -28,7 +28,7 @@ export function nonFinite(v: number): string {
 /** Scalar or vec4 f32 WGSL type for a width. */
 export const ftype = (w: number): string => (w === 1 ? 'f32' : `vec${w}<f32>`);
 
-type HelperName = 'tanh' | 'sigmoid' | 'erf' | 'gelu' | 'isnan';
+type HelperName = 'tanh' | 'sigmoid' | 'erf' | 'gelu' | 'isnan' | 'rand';
 
 const helperBodies: Record<HelperName, (T: string, sfx: string) => string> = {
   // tanh from exp(-2|x|): no overflow, exact sign, tanh(±large) = ±1.
@@ -53,6 +53,15 @@ const helperBodies: Record<HelperName, (T: string, sfx: string) => string> = {
   gelu: (T, s) => `fn smc_gelu_${s}(x: ${T}) -> ${T} {
   return 0.5 * x * (1.0 + smc_erf_${s}(x * 0.7071067811865476));
 }`,
+  // compiler/ir/rng.ts: pcg(pcg(pcg(seed) ^ stream) ^ index), top 24 bits scaled by 2^-24
+  rand: (_T, s) => (s !== 'f' ? '' : `fn smc_pcg(v: u32) -> u32 {
+  let state = v * 747796405u + 2891336453u;
+  let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
+  return (word >> 22u) ^ word;
+}
+fn smc_rand_f(seed: u32, stream: u32, index: u32) -> f32 {
+  return f32(smc_pcg(smc_pcg(smc_pcg(seed) ^ stream) ^ index) >> 8u) * 5.9604644775390625e-8;
+}`),
   isnan: (T, s) => {
     const U = T === 'f32' ? 'u32' : T.replace('f32', 'u32');
     return `fn smc_isnan_${s}(x: ${T}) -> ${T} {
@@ -62,7 +71,7 @@ const helperBodies: Record<HelperName, (T: string, sfx: string) => string> = {
 };
 
 const helperDeps: Partial<Record<HelperName, HelperName[]>> = { gelu: ['erf'] };
-const helperOrder: HelperName[] = ['tanh', 'sigmoid', 'erf', 'gelu', 'isnan'];
+const helperOrder: HelperName[] = ['tanh', 'sigmoid', 'erf', 'gelu', 'isnan', 'rand'];
 
 /** Collects the helpers a kernel uses and prints them once, in a fixed order (deterministic output). */
 export class HelperSet {

@@ -7,6 +7,8 @@ import type { LoweredKernel } from './lowered.js';
 import { HelperSet, MAIN_SIGNATURE, NONFINITE_DECLS, commentText, f32Literal, ftype, grid1d, header, nonFinite } from './wgsl-common.js';
 
 interface Env {
+  /** Shape-dependent integers (sizes, strides, offsets) travel in a uniform so kernels of one structure share a pipeline. */
+  params: number[];
   helpers: HelperSet;
   usesNonFinite: boolean;
   vecView: boolean[];
@@ -43,6 +45,14 @@ class Scope {
   }
 }
 
+/** A uniform slot holding v (0 and 1 stay literal: they decide the structure). */
+function P(env: Env, v: number): string {
+  if (v === 0 || v === 1) return String(v);
+  const k = env.params.length;
+  env.params.push(v);
+  return `smc_u[${k >> 2}].${'xyzw'[k & 3]}`;
+}
+
 const keyCache = new WeakMap<Expr, string>();
 function keyOf(e: Expr): string {
   const hit = keyCache.get(e);
@@ -57,20 +67,21 @@ function keyOf(e: Expr): string {
     case 'unary': k = `${e.op}(${keyOf(e.a)})`; break;
     case 'binary': k = `${e.op}(${keyOf(e.a)},${keyOf(e.b)})`; break;
     case 'select': k = `sel(${keyOf(e.cond)},${keyOf(e.a)},${keyOf(e.b)})`; break;
+    case 'rand': k = `rand(${e.stream},${keyOf(e.seed)},${e.map.offset},${e.map.strides.join(',')})`; break;
   }
   keyCache.set(e, k);
   return k;
 }
 
-function indexExpr(map: AffineMap, coords: string[]): string {
+function indexExpr(env: Env, map: AffineMap, coords: string[]): string {
   const terms: string[] = [];
   map.strides.forEach((s, d) => {
     if (s === 0) return;
     const c = coords[d] ?? '0';
     if (c === '0') return;
-    terms.push(s === 1 ? c : `${c} * ${s}`);
+    terms.push(s === 1 ? c : `${c} * ${P(env, s)}`);
   });
-  if (map.offset !== 0 || terms.length === 0) terms.push(String(map.offset));
+  if (map.offset !== 0 || terms.length === 0) terms.push(P(env, map.offset));
   return terms.join(' + ');
 }
 
@@ -109,21 +120,22 @@ function emit(e: Expr, sc: Scope): string {
     case 'acc':
       return w === 1 ? `acc${e.stage}` : sc.bind(key, splat(`acc${e.stage}`));
     case 'load': {
-      const hi = env.sizes[e.input]! - 1;
-      const ix = indexExpr(e.map, sc.coords);
+      const ix = indexExpr(env, e.map, sc.coords);
+      const hi = e.map.clamp ? P(env, env.sizes[e.input]! - 1) : '';
       const idx = e.map.clamp ? `clamp(${ix}, 0, ${hi})` : ix;
       if (w === 1) return sc.bind(key, readScalar(env, e.input, idx));
       const s = e.map.strides[sc.inner] ?? 0;
       if (s === 0) return sc.bind(key, splat(readScalar(env, e.input, idx)));
       if (env.vecView[e.input] && vec4Aligned(e.map, sc.inner)) return sc.bind(key, `in${e.input}[(${idx}) / 4]`);
       const base = sc.bind(`ix:${key}`, ix);
-      const lane = (l: number): string => (l === 0 ? base : `${base} + ${l * s}`);
+      const sp = s === 1 ? '' : P(env, s);
+      const lane = (l: number): string => (l === 0 ? base : s === 1 ? `${base} + ${l}` : `${base} + ${l} * ${sp}`);
       const lanes = [0, 1, 2, 3].map((l) => readScalar(env, e.input, e.map.clamp ? `clamp(${lane(l)}, 0, ${hi})` : lane(l)));
       return sc.bind(key, `${T}(${lanes.join(', ')})`);
     }
     case 'gather': {
       const ix = emit(e.index, sc);
-      const hi = env.sizes[e.input]! - 1;
+      const hi = P(env, env.sizes[e.input]! - 1);
       if (w === 1) return sc.bind(key, readScalar(env, e.input, `clamp(i32(${ix}), 0, ${hi})`));
       const gi = sc.bind(`gi:${key}`, `clamp(vec4<i32>(${ix}), vec4<i32>(0), vec4<i32>(${hi}))`);
       return sc.bind(key, `${T}(${['x', 'y', 'z', 'w'].map((l) => readScalar(env, e.input, `${gi}.${l}`)).join(', ')})`);
@@ -173,6 +185,20 @@ function emit(e: Expr, sc: Scope): string {
       }
       break;
     }
+    case 'rand': {
+      const fn = env.helpers.use('rand', 1);
+      const seedS = new Scope(env, sc, 1, sc.inner, sc.coords, sc.indent);
+      const seed = emit(e.seed, seedS);
+      sc.lines.push(...seedS.lines);
+      const ix = indexExpr(env, e.map, sc.coords);
+      const su = `u32(${seed})`;
+      if (w === 1) return sc.bind(key, `${fn}(${su}, ${e.stream >>> 0}u, u32(${ix}))`);
+      const s4 = e.map.strides[sc.inner] ?? 0;
+      const base = sc.bind(`rix:${key}`, ix);
+      const sp = s4 === 1 ? '' : P(env, s4);
+      const lanes = [0, 1, 2, 3].map((l) => `${fn}(${su}, ${e.stream >>> 0}u, u32(${l === 0 ? base : s4 === 1 ? `${base} + ${l}` : `${base} + ${l} * ${sp}`}))`);
+      return sc.bind(key, `${T}(${lanes.join(', ')})`);
+    }
     case 'select': {
       const cnd = emit(e.cond, sc);
       const a = emit(e.a, sc);
@@ -190,12 +216,13 @@ function walk(e: Expr, f: (e: Expr) => void): void {
     case 'unary': walk(e.a, f); break;
     case 'binary': walk(e.a, f); walk(e.b, f); break;
     case 'select': walk(e.cond, f); walk(e.a, f); walk(e.b, f); break;
+    case 'rand': walk(e.seed, f); break;
     default: break;
   }
 }
 
 /** i32 coordinate declarations of a row-major index `flat` over `shape` (unit axes are the literal 0). */
-function decompose(shape: number[], flat: string, names: string[], indent: string, lines: string[]): string[] {
+function decompose(env: Env, shape: number[], flat: string, names: string[], indent: string, lines: string[]): string[] {
   const coords: string[] = [];
   let stride = numel(shape);
   for (let d = 0; d < shape.length; d++) {
@@ -205,8 +232,8 @@ function decompose(shape: number[], flat: string, names: string[], indent: strin
       coords.push('0');
       continue;
     }
-    const q = stride === 1 ? flat : `${flat} / ${stride}`;
-    lines.push(`${indent}let ${names[d]} = ${d === 0 ? q : `(${q}) % ${n}`};`);
+    const q = stride === 1 ? flat : `${flat} / ${P(env, stride)}`;
+    lines.push(`${indent}let ${names[d]} = ${d === 0 ? q : `(${q}) % ${P(env, n)}`};`);
     coords.push(names[d]!);
   }
   return coords;
@@ -231,7 +258,7 @@ export function generateExprKernel(k: ExprKernel, cfg: KernelConfig): LoweredKer
       });
     }
   }
-  const env: Env = { helpers: new HelperSet(), usesNonFinite: false, vecView, sizes: k.inputs.map((b) => b.size), fresh: 0 };
+  const env: Env = { params: [], helpers: new HelperSet(), usesNonFinite: false, vecView, sizes: k.inputs.map((b) => b.size), fresh: 0 };
   const outVec = k.outputs.map((o) => w === 4 && (!red || o.at === 'full') && (o.offset ?? 0) % 4 === 0 && o.size % 4 === 0);
   const decls: string[] = [];
   k.inputs.forEach((b, i) => decls.push(`@group(0) @binding(${i}) var<storage, read> in${i}: array<${vecView[i] ? 'vec4<f32>' : 'f32'}>; // ${commentText(b.name)}`));
@@ -241,7 +268,7 @@ export function generateExprKernel(k: ExprKernel, cfg: KernelConfig): LoweredKer
   /** Store of value v (width w) at element index `idx` of output j. */
   const store = (j: number, idx: string, v: string, width: number): string[] => {
     const off = k.outputs[j]!.offset ?? 0;
-    const at = off ? `${idx} + ${off}` : idx;
+    const at = off ? `${idx} + ${P(env, off)}` : idx;
     if (width === 1) return [`out${j}[${at}] = ${v};`];
     if (outVec[j]) return [idx === 'tid * 4' && !off ? `out${j}[tid] = ${v};` : `out${j}[(${at}) / 4] = ${v};`];
     return ['x', 'y', 'z', 'w'].map((l, i) => `out${j}[${at} + ${i}] = ${v}.${l};`);
@@ -255,8 +282,8 @@ export function generateExprKernel(k: ExprKernel, cfg: KernelConfig): LoweredKer
     wgSize = cfg.elementwiseWorkgroup;
     const n = rows / w;
     workgroups = grid1d(n, wgSize, cfg.maxWorkgroupsPerDim);
-    body.push(`  let tid = i32(gid.x + gid.y * nwg.x * ${wgSize}u);`, `  if (tid >= ${n}) { return; }`);
-    const coords = decompose(k.shape, w === 1 ? 'tid' : 'tid * 4', coordNames, '  ', body);
+    body.push(`  let tid = i32(gid.x + gid.y * nwg.x * ${wgSize}u);`, `  if (tid >= ${P(env, n)}) { return; }`);
+    const coords = decompose(env, k.shape, w === 1 ? 'tid' : 'tid * 4', coordNames, '  ', body);
     const sc = new Scope(env, undefined, w, inner, coords, '  ');
     const vals = k.outputs.map((o) => emit(o.expr, sc));
     body.push(...sc.lines);
@@ -267,12 +294,12 @@ export function generateExprKernel(k: ExprKernel, cfg: KernelConfig): LoweredKer
     wgSize = perRow ? wg : cfg.elementwiseWorkgroup;
     workgroups = perRow ? grid1d(rows, 1, cfg.maxWorkgroupsPerDim) : grid1d(rows, wgSize, cfg.maxWorkgroupsPerDim);
     if (perRow) {
-      body.push(`  let row = i32(wid.x + wid.y * nwg.x);`, `  let lid = i32(lidx);`, `  if (row >= ${rows}) { return; }`);
+      body.push(`  let row = i32(wid.x + wid.y * nwg.x);`, `  let lid = i32(lidx);`, `  if (row >= ${P(env, rows)}) { return; }`);
       wgDecl = `var<workgroup> smc_red: array<f32, ${wg}>;\n`;
     } else {
-      body.push(`  let row = i32(gid.x + gid.y * nwg.x * ${wgSize}u);`, `  if (row >= ${rows}) { return; }`);
+      body.push(`  let row = i32(gid.x + gid.y * nwg.x * ${wgSize}u);`, `  if (row >= ${P(env, rows)}) { return; }`);
     }
-    const rowCoords = decompose(k.shape, 'row', coordNames, '  ', body);
+    const rowCoords = decompose(env, k.shape, 'row', coordNames, '  ', body);
     const top = new Scope(env, undefined, 1, inner, [...rowCoords, ...rdims.map(() => '0')], '  ');
     const rnames = rdims.map((_, i) => `r${i}`);
     /** Opens the loop(s) over the reduced axes; returns [header lines, closing lines, coordinate names, flat index]. */
@@ -280,8 +307,8 @@ export function generateExprKernel(k: ExprKernel, cfg: KernelConfig): LoweredKer
       const open: string[] = [];
       const close: string[] = [];
       if (perRow) {
-        open.push(`  for (var rf = lid * ${w}; rf < ${R}; rf += ${wg * w}) {`);
-        decompose(rdims, 'rf', rnames, '    ', open);
+        open.push(`  for (var rf = lid * ${w}; rf < ${P(env, R)}; rf += ${wg * w}) {`);
+        decompose(env, rdims, 'rf', rnames, '    ', open);
         close.push('  }');
         return [open, close, rdims.map((d, i) => (d === 1 ? '0' : rnames[i]!)), 'rf'];
       }
@@ -293,13 +320,13 @@ export function generateExprKernel(k: ExprKernel, cfg: KernelConfig): LoweredKer
           names.push('0');
           return;
         }
-        open.push(`${ind}for (var ${rnames[i]} = 0; ${rnames[i]} < ${d}; ${rnames[i]} += ${last ? w : 1}) {`);
+        open.push(`${ind}for (var ${rnames[i]} = 0; ${rnames[i]} < ${P(env, d)}; ${rnames[i]} += ${last ? w : 1}) {`);
         close.unshift(`${ind}}`);
         names.push(rnames[i]!);
         ind += '  ';
       });
       const strides = rdims.map((_, i) => numel(rdims.slice(i + 1)));
-      const flat = names.map((n, i) => (n === '0' ? '' : strides[i] === 1 ? n : `${n} * ${strides[i]}`)).filter(Boolean).join(' + ') || '0';
+      const flat = names.map((n, i) => (n === '0' ? '' : strides[i] === 1 ? n : `${n} * ${P(env, strides[i]!)}`)).filter(Boolean).join(' + ') || '0';
       return [open, close, names, flat];
     };
     const depth = perRow ? 2 : Math.max(1, rdims.filter((d) => d > 1).length) + 1;
@@ -342,7 +369,7 @@ export function generateExprKernel(k: ExprKernel, cfg: KernelConfig): LoweredKer
       const loop = new Scope(env, top, w, inner, [...rowCoords, ...names], ind);
       const vals = fullOuts.map(({ o }) => emit(o.expr, loop));
       body.push(...loop.lines);
-      fullOuts.forEach(({ j }, i) => body.push(...store(j, `row * ${R} + ${flat}`, vals[i]!, w).map((l) => `${ind}${l}`)));
+      fullOuts.forEach(({ j }, i) => body.push(...store(j, `row * ${P(env, R)} + ${flat}`, vals[i]!, w).map((l) => `${ind}${l}`)));
       body.push(...close);
     }
   }
@@ -351,9 +378,13 @@ export function generateExprKernel(k: ExprKernel, cfg: KernelConfig): LoweredKer
     ? 'fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lidx: u32, @builtin(num_workgroups) nwg: vec3<u32>)'
     : MAIN_SIGNATURE;
   const helpers = env.helpers.print();
+  const nU = Math.max(1, Math.ceil(env.params.length / 4));
+  const uniform = new Int32Array(nU * 4);
+  uniform.set(env.params);
   const wgsl = [
     header(red ? 'reduction' : 'elementwise', k.name),
     ...decls,
+    `@group(0) @binding(${k.inputs.length + k.outputs.length}) var<uniform> smc_u: array<vec4<i32>, ${nU}>; // sizes, strides, offsets`,
     ...(env.usesNonFinite ? [NONFINITE_DECLS] : []),
     ...(helpers ? [helpers] : []),
     `${wgDecl}@compute @workgroup_size(${wgSize})`,
@@ -369,6 +400,7 @@ export function generateExprKernel(k: ExprKernel, cfg: KernelConfig): LoweredKer
       ...k.inputs.map((b) => ({ tensor: b.name, access: 'read' as const })),
       ...k.outputs.map((o) => ({ tensor: o.name, access: 'read_write' as const })),
     ],
+    uniform: new Uint32Array(uniform.buffer),
     workgroups,
   };
 }

@@ -181,7 +181,6 @@ export function planFusion(graph: Graph, opts: FusionOptions): FusionPlan {
   }
   for (const n of nodes) {
     const op = n.attrs.op;
-    if (op === 'rand') throw new KernelError('SMC4103', `rand (dropout) at node ${n.id}${n.scope ? ` in ${n.scope}` : ''} is not lowered to the GPU yet`, undefined, 'train with dropout 0 on the GPU, or use --backend reference');
     if (absorbed.has(n.id) || absorbedReduces.has(n.id)) continue;
     if (SOURCE.has(op) || ALWAYS.has(op) || epilogues.has(n.id)) mat.add(n.id);
     if (absorbedReduces.has(n.inputs[0] ?? -1) || n.inputs.some((i) => absorbedReduces.has(i))) mat.add(n.id);
@@ -216,10 +215,14 @@ export function planFusion(graph: Graph, opts: FusionOptions): FusionPlan {
     for (const n of nodes) {
       const a = n.attrs;
       const in0 = n.inputs[0];
-      if (a.op === 'reshape' && in0 !== undefined && !views[n.id] && nodes[in0]!.attrs.op !== 'const' && !fresh.has(viewRoot(graph, in0))) {
-        // a reshape of an inlined value, or of a strided view numpy would copy: materialise the input
-        mark(isInline(in0) ? in0 : in0);
-        changed = true;
+      if (a.op === 'reshape' && in0 !== undefined && nodes[in0]!.attrs.op !== 'const') {
+        const vin = views[in0];
+        // a reshape of an inlined value, or (when the reshape is itself inlined) of a strided view numpy would copy
+        if (!vin) changed = needView(in0) || changed;
+        else if (!mat.has(n.id) && !reshapeView(vin, nodes[in0]!.shape, n.shape)) {
+          mark(in0);
+          changed = true;
+        }
       }
       if (a.op === 'matmul') {
         for (const i of n.inputs) changed = needView(i) || changed;

@@ -106,6 +106,12 @@ class ExprBuilder {
         this.stages.push({ op: a.fn, prologue });
         return acc(this.stages.length - 1);
       }
+      case 'rand': {
+        this.note('rand');
+        const seed = this.build(n.inputs[0]!, { rows: [], off: [] }, false);
+        const map = loadMap({ tensor: '', offset: 0, strides: contiguousStrides(n.shape) }, m, this.domainRank);
+        return { k: 'rand', stream: a.stream, seed, map };
+      }
       case 'unary':
         this.note(a.fn);
         return un(a.fn, operand(0));

@@ -13,6 +13,7 @@ function mapExpr(e: Expr, f: (e: Expr) => Expr | undefined): Expr {
     case 'unary': return { ...e, a: mapExpr(e.a, f) };
     case 'binary': return { ...e, a: mapExpr(e.a, f), b: mapExpr(e.b, f) };
     case 'select': return { ...e, cond: mapExpr(e.cond, f), a: mapExpr(e.a, f), b: mapExpr(e.b, f) };
+    case 'rand': return { ...e, seed: mapExpr(e.seed, f) };
     default: return e;
   }
 }
@@ -24,6 +25,7 @@ function someExpr(e: Expr, p: (e: Expr) => boolean): boolean {
     case 'unary': return someExpr(e.a, p);
     case 'binary': return someExpr(e.a, p) || someExpr(e.b, p);
     case 'select': return someExpr(e.cond, p) || someExpr(e.a, p) || someExpr(e.b, p);
+    case 'rand': return someExpr(e.seed, p);
     default: return false;
   }
 }
