@@ -68,3 +68,11 @@ describe('dispatch plan', () => {
     expect(() => validateKernel(k, 8)).toThrow(/binds 10 storage buffers, the adapter allows 8/);
   });
 });
+
+describe('GPU errors', () => {
+  it('the no-adapter error says how to get one and how to run without', async () => {
+    const { GpuError, NO_ADAPTER_HINT } = await import('../../runtime/gpu/errors.js');
+    const e = new GpuError('SMC4001', 'no WebGPU adapter found', NO_ADAPTER_HINT);
+    expect(e.format()).toMatch(/^error SMC4001: no WebGPU adapter found\n  hint: .*mesa-vulkan-drivers.*>= 23.*bookworm-backports.*libvulkan1.*--backend reference/s);
+  });
+});
