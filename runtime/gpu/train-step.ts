@@ -1,21 +1,16 @@
-// A train-step graph on the GPU: lowers it (fused or one kernel per primitive), plans and loads it, feeds inputs
-// and state by name, runs a step as one submit (dispatches + state copies) and reads back the loss.
+// A graph (or a train step) on the GPU: planned for the adapter (fused or one kernel per primitive), loaded once,
+// fed by input / parameter name; a step is one submit (dispatches + state copies) reading back only what is asked.
 import type { Graph } from '../../compiler/ir/graph.js';
 import type { TrainStep } from '../../compiler/train-step.js';
-import { lowerGraphToKernels, type LoweredGraph } from '../../compiler/passes/lower-to-kernels.js';
-import { tensorName, type FusionMode } from '../../compiler/passes/fusion.js';
-import { buildDispatchPlan, type DispatchPlan, type KernelProgram } from '../../compiler/kernels/plan.js';
+import type { DispatchPlan } from '../../compiler/kernels/plan.js';
+import type { LoweredGraph } from '../../compiler/passes/lower-to-kernels.js';
+import { planGraph, planTrainStep, type GraphPlan, type PlanGraphOptions } from '../../compiler/passes/plan-graph.js';
 import { selectKernelConfig, type KernelConfig } from '../../compiler/kernels/select.js';
 import type { GpuContext } from './device.js';
 import { Executor, type ExecutorOptions } from './executor.js';
 import { GpuError } from './errors.js';
 
-export interface GpuGraphOptions extends ExecutorOptions {
-  mode?: FusionMode;
-  /** Debug hook: edit the kernel program before it is planned (tests inject faults with it). */
-  transformProgram?: (p: KernelProgram) => void;
-  /** Nodes whose values stay readable after a step (e.g. gradients, for tests). */
-  keep?: number[];
+export interface GpuGraphOptions extends ExecutorOptions, PlanGraphOptions {
   cfg?: KernelConfig;
 }
 
@@ -28,22 +23,22 @@ export class GpuGraph {
     readonly executor: Executor,
   ) {}
 
-  static async create(ctx: GpuContext, graph: Graph, opts: GpuGraphOptions & { copies?: { from: string; to: string }[] } = {}): Promise<GpuGraph> {
-    const cfg = opts.cfg ?? selectKernelConfig(ctx.adapter);
-    const lowered = lowerGraphToKernels(graph, { mode: opts.mode ?? 'fused', maxStorageBuffers: cfg.maxStorageBuffers, keep: opts.keep });
-    lowered.program.copies = opts.copies;
-    opts.transformProgram?.(lowered.program);
-    const plan = buildDispatchPlan(lowered.program, cfg);
-    const executor = await Executor.load(ctx, plan, opts);
-    return new GpuGraph(graph, lowered, plan, executor);
+  static async create(ctx: GpuContext, graph: Graph, opts: GpuGraphOptions = {}): Promise<GpuGraph> {
+    return GpuGraph.fromPlan(ctx, graph, planGraph(graph, opts.cfg ?? selectKernelConfig(ctx.adapter), opts), opts);
   }
 
-  /** Feeds an input (by input name) or a parameter (by parameter name). */
+  /** Loads an already planned graph (pipelines compiled asynchronously, buffers and bind groups created once). */
+  static async fromPlan(ctx: GpuContext, graph: Graph, gp: GraphPlan, opts: ExecutorOptions = {}): Promise<GpuGraph> {
+    const executor = await Executor.load(ctx, gp.plan, opts);
+    return new GpuGraph(graph, gp.lowered, gp.plan, executor);
+  }
+
+  /** Feeds an input (by input name) or a parameter (by parameter name); values no kernel reads are ignored. */
   feed(name: string, data: Float32Array): void {
     const id = this.graph.inputs.get(name) ?? this.graph.params.find((p) => p.name === name)?.node;
     if (id === undefined) throw new GpuError('SMC4020', `the graph has no input or parameter named ${name}`);
     const t = this.lowered.tensorOf.get(id);
-    if (!t) return; // unused by every kernel
+    if (!t) return;
     this.executor.write(t, data);
   }
 
@@ -76,17 +71,6 @@ export class GpuGraph {
   }
 }
 
-/** State copies of a train step: each state update's value → the state's input / parameter tensor. */
-export function stateCopies(step: TrainStep): { from: string; to: string }[] {
-  const out: { from: string; to: string }[] = [];
-  for (const s of step.state) {
-    const from = `new:${s.name}`;
-    const id = step.graph.outputs.get(from)!;
-    out.push({ from: `@${id}`, to: tensorName(step.graph.nodes[s.node]!) });
-  }
-  return out;
-}
-
 /** A train step on the GPU: state lives on the device; `run` returns the loss and the gradient norm. */
 export class GpuTrainStep {
   private constructor(
@@ -95,15 +79,8 @@ export class GpuTrainStep {
   ) {}
 
   static async create(ctx: GpuContext, step: TrainStep, opts: GpuGraphOptions = {}): Promise<GpuTrainStep> {
-    // resolve `@id` placeholders once the lowering has named the update tensors
-    const cfg = opts.cfg ?? selectKernelConfig(ctx.adapter);
-    const lowered = lowerGraphToKernels(step.graph, { mode: opts.mode ?? 'fused', maxStorageBuffers: cfg.maxStorageBuffers, keep: opts.keep });
-    const copies = stateCopies(step)
-      .map((c) => ({ from: lowered.tensorOf.get(Number(c.from.slice(1)))!, to: c.to }))
-      .filter((c) => c.from !== c.to && lowered.tensorOf.size > 0);
-    const live = new Set(lowered.program.tensors.map((t) => t.name));
-    const gpu = await GpuGraph.create(ctx, step.graph, { ...opts, cfg, copies: copies.filter((c) => live.has(c.to)) });
-    return new GpuTrainStep(step, gpu);
+    const gp = planTrainStep(step, opts.cfg ?? selectKernelConfig(ctx.adapter), opts);
+    return new GpuTrainStep(step, await GpuGraph.fromPlan(ctx, step.graph, gp, opts));
   }
 
   /** Feeds data inputs, parameters and optimizer state by name (see compiler/train-step.ts initTrainState). */

@@ -1,0 +1,49 @@
+// Graph → dispatch plan for an adapter configuration: lowering (fused or one kernel per primitive), the train
+// step's state copies, and the memory plan. What runtimes and bundles call.
+import type { Graph } from '../ir/graph.js';
+import type { TrainStep } from '../train-step.js';
+import { buildDispatchPlan, type DispatchPlan, type KernelProgram } from '../kernels/plan.js';
+import type { KernelConfig } from '../kernels/select.js';
+import { tensorName, type FusionMode } from './fusion.js';
+import { lowerGraphToKernels, type LoweredGraph } from './lower-to-kernels.js';
+
+export interface PlanGraphOptions {
+  mode?: FusionMode;
+  /** Nodes whose values stay readable after a step. */
+  keep?: number[];
+  /** Debug hook: edit the kernel program before it is planned. */
+  transformProgram?: (p: KernelProgram) => void;
+}
+
+export interface GraphPlan {
+  lowered: LoweredGraph;
+  plan: DispatchPlan;
+}
+
+function finish(lowered: LoweredGraph, cfg: KernelConfig, opts: PlanGraphOptions): GraphPlan {
+  opts.transformProgram?.(lowered.program);
+  return { lowered, plan: buildDispatchPlan(lowered.program, cfg) };
+}
+
+export function planGraph(graph: Graph, cfg: KernelConfig, opts: PlanGraphOptions = {}): GraphPlan {
+  return finish(lowerGraphToKernels(graph, { mode: opts.mode ?? 'fused', maxStorageBuffers: cfg.maxStorageBuffers, keep: opts.keep }), cfg, opts);
+}
+
+/** Copies after each step: every state update's tensor → the state's input / parameter tensor. */
+export function trainStepCopies(step: TrainStep, lowered: LoweredGraph): { from: string; to: string }[] {
+  const live = new Set(lowered.program.tensors.map((t) => t.name));
+  const out: { from: string; to: string }[] = [];
+  for (const s of step.state) {
+    const from = lowered.tensorOf.get(step.graph.outputs.get(`new:${s.name}`)!);
+    const to = tensorName(step.graph.nodes[s.node]!);
+    if (from && from !== to && live.has(to)) out.push({ from, to });
+  }
+  return out;
+}
+
+/** The train step's plan: state lives on the device and is updated in place by the copies after each step. */
+export function planTrainStep(step: TrainStep, cfg: KernelConfig, opts: PlanGraphOptions = {}): GraphPlan {
+  const lowered = lowerGraphToKernels(step.graph, { mode: opts.mode ?? 'fused', maxStorageBuffers: cfg.maxStorageBuffers, keep: opts.keep });
+  lowered.program.copies = trainStepCopies(step, lowered);
+  return finish(lowered, cfg, opts);
+}
