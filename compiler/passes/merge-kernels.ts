@@ -32,8 +32,50 @@ function someExpr(e: Expr, p: (e: Expr) => boolean): boolean {
 
 const sameShape = (a: number[], b: number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 
+const dimsOf = (k: ExprKernel): number[] => (k.reduce ? k.reduce.dims ?? [k.reduce.size] : []);
+
+/**
+ * Two reductions over the same rows and reduced axes, with row outputs only, become one kernel whose stages
+ * run one after the other (b must not read g's results).
+ */
+function tryMergeReductions(g: ExprKernel, b: ExprKernel, between: Kernel[], maxBuffers: number): ExprKernel | undefined {
+  if (!g.reduce || !b.reduce || !sameShape(g.shape, b.shape) || !sameShape(dimsOf(g), dimsOf(b))) return undefined;
+  if ([...g.outputs, ...b.outputs].some((o) => o.at === 'full')) return undefined;
+  const written = new Set(between.flatMap((k) => kernelWrites(k).map((w) => w.name)));
+  const gOut = new Set(g.outputs.map((o) => o.name));
+  if (b.inputs.some((i) => written.has(i.name) || gOut.has(i.name))) return undefined;
+  const inputs = [...g.inputs];
+  const index = new Map(inputs.map((x, i) => [x.name, i]));
+  const remap = b.inputs.map((x) => {
+    let j = index.get(x.name);
+    if (j === undefined) {
+      j = inputs.length;
+      inputs.push(x);
+      index.set(x.name, j);
+    }
+    return j;
+  });
+  if (inputs.length + g.outputs.length + b.outputs.length > maxBuffers) return undefined;
+  const shift = g.reduce.stages.length;
+  const rewrite = (e: Expr): Expr =>
+    mapExpr(e, (x) => {
+      if (x.k === 'acc') return { k: 'acc', stage: x.stage + shift };
+      if (x.k === 'load') return { ...x, input: remap[x.input]! };
+      if (x.k === 'gather') return { ...x, input: remap[x.input]!, index: rewrite(x.index) };
+      return undefined;
+    });
+  return {
+    ...g,
+    name: g.name.includes(' & ') ? g.name : `${g.name} & ${b.name}`,
+    inputs,
+    reduce: { ...g.reduce, stages: [...g.reduce.stages, ...b.reduce.stages.map((st) => ({ ...st, prologue: rewrite(st.prologue) }))] },
+    outputs: [...g.outputs, ...b.outputs.map((o) => ({ ...o, expr: rewrite(o.expr) }))],
+  };
+}
+
 /** Merges b into g when legal; undefined otherwise. `between` are the kernels that run between them. */
 function tryMerge(g: ExprKernel, b: ExprKernel, between: Kernel[], maxBuffers: number): ExprKernel | undefined {
+  if (g.reduce && b.reduce) return tryMergeReductions(g, b, between, maxBuffers);
   if (g.reduce || b.reduce || !sameShape(g.shape, b.shape)) return undefined;
   const written = new Set(between.flatMap((k) => kernelWrites(k).map((w) => w.name)));
   if (b.inputs.some((i) => written.has(i.name))) return undefined;
@@ -86,7 +128,7 @@ export function mergeKernels(kernels: Kernel[], maxStorageBuffers: number, pinne
   const out: Kernel[] = [];
   for (const k of kernels) {
     let merged = false;
-    if (k.kind === 'expr' && !k.reduce) {
+    if (k.kind === 'expr') {
       for (let i = out.length - 1; i >= 0 && i >= out.length - LOOKBACK; i--) {
         const g = out[i]!;
         if (g.kind !== 'expr') continue;

@@ -42,15 +42,15 @@ describe('kernel counts', () => {
     // projection + recurrence (the two bias kernels merge into one), loss.
     expect(counts).toEqual({
       linear: [2, 11],
-      layernorm: [3, 12],
-      attention: [11, 41],
-      bilstm: [6, 38],
-      transformer: [21, 102],
+      layernorm: [3, 10],
+      attention: [11, 40],
+      bilstm: [6, 33],
+      transformer: [21, 91],
     });
   });
 
   it('whole smcir-tiny train step: fused vs one kernel per primitive', () => {
     const step = buildModelCase().step;
-    expect([count(step.graph, 'fused'), count(step.graph, 'unfused')]).toEqual([877, 5773]);
+    expect([count(step.graph, 'fused'), count(step.graph, 'unfused')]).toEqual([758, 5773]);
   });
 });
