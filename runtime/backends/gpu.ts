@@ -7,6 +7,8 @@ import type { DispatchPlan } from '../../compiler/kernels/plan.js';
 import { openGpu, type GpuContext } from '../gpu/device.js';
 import { GpuError } from '../gpu/errors.js';
 import { GpuGraph, GpuTrainStep } from '../gpu/train-step.js';
+import { selectKernelConfig } from '../../compiler/kernels/select.js';
+import { forwardKeep } from './gpu-plans.js';
 import type { Backend, Tensors } from './backend.js';
 import type { BackendOptions } from './index.js';
 
@@ -44,9 +46,9 @@ export class GpuBackend implements Backend {
   static async create(model: CompiledModel, opts: BackendOptions): Promise<Backend> {
     const ctx = await sharedGpu();
     const mode = opts.fuse === false ? 'unfused' : 'fused';
-    const train = await GpuTrainStep.create(ctx, model.train, { mode, dumpWgslDir: opts.dumpWgslDir && `${opts.dumpWgslDir}/train_step` });
-    const keepStats = model.evalStats.map((s) => model.eval.outputs.get(s.score)!);
-    const fwd = await GpuGraph.create(ctx, model.eval, { mode, keep: keepStats, dumpWgslDir: opts.dumpWgslDir && `${opts.dumpWgslDir}/forward` });
+    const cfg = selectKernelConfig(ctx.adapter);
+    const train = await GpuTrainStep.create(ctx, model.train, { mode, cfg, dumpWgslDir: opts.dumpWgslDir && `${opts.dumpWgslDir}/train_step` });
+    const fwd = await GpuGraph.create(ctx, model.eval, { mode, cfg, keep: forwardKeep(model), dumpWgslDir: opts.dumpWgslDir && `${opts.dumpWgslDir}/forward` });
     if (opts.plans) {
       sameKernels('train-step', opts.plans.train, train.gpu.plan);
       sameKernels('forward', opts.plans.forward, fwd.plan);
