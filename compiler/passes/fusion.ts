@@ -31,6 +31,11 @@ export interface FusionPlan {
   epilogues: Map<number, MatmulEpilogue>;
   /** Reductions folded into their single elementwise consumer of the same shape (its row epilogue). */
   absorbedReduces: Set<number>;
+  /**
+   * Kernel roots that evaluate reductions over their own trailing axes in-line (softmax, layernorm): root →
+   * number of trailing axes. Their reductions (keepdims, trailing axes) have no buffer.
+   */
+  fullReduce: Map<number, number>;
   /** Strided view of each node's value where one exists (materialised nodes and movement ops over them). */
   views: (View | undefined)[];
   users: number[][];
@@ -167,11 +172,19 @@ export function planFusion(graph: Graph, opts: FusionOptions): FusionPlan {
   const mat = new Set<number>([...(opts.keep ?? []), ...graph.outputs.values()]);
   const fused = opts.mode === 'fused';
   const { epilogues, absorbed } = fused ? findEpilogues(graph, users, mat) : { epilogues: new Map<number, MatmulEpilogue>(), absorbed: new Set<number>() };
+  // a keepdims reduction over trailing axes may be evaluated inside the kernel that consumes it (full rows)
+  const trailingK = (r: Node): number => {
+    if (r.attrs.op !== 'reduce' || !r.attrs.keepdims) return 0;
+    const rank = r.shape.length;
+    const ax = r.attrs.axes;
+    return ax.every((a, i) => a === rank - ax.length + i) ? ax.length : 0;
+  };
+  const fullCandidate = (r: Node): boolean => fused && trailingK(r) > 0 && !mat.has(r.id);
   // a reduction whose only consumer is elementwise over the same shape becomes that consumer's reduction stage
   const absorbedReduces = new Set<number>();
   if (fused) {
     for (const r of nodes) {
-      if (r.attrs.op !== 'reduce' || users[r.id]!.length !== 1 || mat.has(r.id)) continue;
+      if (r.attrs.op !== 'reduce' || users[r.id]!.length !== 1 || mat.has(r.id) || fullCandidate(r)) continue;
       const u = nodes[users[r.id]![0]!]!;
       if (!['unary', 'binary', 'select'].includes(u.attrs.op) || !sameShape(u.shape, r.shape) || absorbed.has(u.id) || epilogues.has(u.id)) continue;
       if (u.inputs.some((i) => i !== r.id && nodes[i]!.attrs.op === 'reduce')) continue;
@@ -182,11 +195,12 @@ export function planFusion(graph: Graph, opts: FusionOptions): FusionPlan {
   for (const n of nodes) {
     const op = n.attrs.op;
     if (absorbed.has(n.id) || absorbedReduces.has(n.id)) continue;
-    if (SOURCE.has(op) || ALWAYS.has(op) || epilogues.has(n.id)) mat.add(n.id);
+    if (SOURCE.has(op) || (ALWAYS.has(op) && !fullCandidate(n)) || epilogues.has(n.id)) mat.add(n.id);
     if (absorbedReduces.has(n.inputs[0] ?? -1) || n.inputs.some((i) => absorbedReduces.has(i))) mat.add(n.id);
     if (opts.mode === 'unfused' && (op === 'unary' || op === 'binary' || op === 'select' || op === 'pad' || op === 'concat')) mat.add(n.id);
   }
   for (const id of graph.outputs.values()) if (nodes[id]!.attrs.op === 'const') mat.add(id);
+  const fullReduce = new Map<number, number>();
   let views = computeViews(graph, mat);
   const isInline = (id: number): boolean => !mat.has(id) && !views[id] && nodes[id]!.attrs.op !== 'const' && !absorbed.has(id) && !absorbedReduces.has(id);
   // nodes materialised in this round: views computed at its start do not know them yet
@@ -261,16 +275,36 @@ export function planFusion(graph: Graph, opts: FusionOptions): FusionPlan {
     const cost: number[] = nodes.map(() => 0);
     for (const n of nodes) {
       if (!isInline(n.id)) continue;
-      cost[n.id] = 1 + n.inputs.reduce((acc, i) => acc + (isInline(i) ? cost[i]! : 0), 0);
+      cost[n.id] = n.attrs.op === 'reduce' ? Infinity : 1 + n.inputs.reduce((acc, i) => acc + (isInline(i) ? cost[i]! : 0), 0);
     }
     const cheap = (id: number): boolean => cost[id]! <= (numel(nodes[id]!.shape) === 1 ? MAX_SCALAR_RECOMPUTE : MAX_RECOMPUTE);
     const roots: Set<number>[] = nodes.map(() => new Set());
+    fullReduce.clear();
     for (let id = nodes.length - 1; id >= 0; id--) {
-      if (!isInline(id) || (opts.mode === 'fused' && cheap(id))) continue;
+      if (!isInline(id)) continue;
       for (const u of users[id]!) {
         if (mat.has(u) || views[u]) roots[id]!.add(u);
         else for (const r of roots[u]!) roots[id]!.add(r);
       }
+      const n = nodes[id]!;
+      if (n.attrs.op === 'reduce') {
+        // an in-line reduction needs exactly one consumer kernel, over its input's full rows
+        const k = trailingK(n);
+        const src = nodes[n.inputs[0]!]!;
+        const [u] = [...roots[id]!];
+        const un = u === undefined ? undefined : nodes[u]!;
+        const ok = roots[id]!.size === 1 && un && sameShape(un.shape, src.shape) && !absorbed.has(un.id) && !epilogues.has(un.id)
+          && (['unary', 'binary', 'select'].includes(un.attrs.op) || (trailingK(un) === k && un.attrs.op === 'reduce' && mat.has(un.id) && sameShape(nodes[un.inputs[0]!]!.shape, src.shape)))
+          && (fullReduce.get(un.id) ?? k) === k;
+        if (ok) fullReduce.set(un!.id, k);
+        else {
+          mat.add(id);
+          changed = true;
+          roots[id] = new Set([id]);
+        }
+        continue;
+      }
+      if (opts.mode === 'fused' && cheap(id)) continue;
       if (roots[id]!.size > 1) {
         mat.add(id);
         changed = true;
@@ -303,5 +337,5 @@ export function planFusion(graph: Graph, opts: FusionOptions): FusionPlan {
     }
     if (!changed) break;
   }
-  return { mat, views: computeViews(graph, mat), users, epilogues, absorbedReduces };
+  return { mat, views: computeViews(graph, mat), users, epilogues, absorbedReduces, fullReduce };
 }

@@ -29,6 +29,7 @@ class ExprBuilder {
   readonly stages: { op: 'sum' | 'max'; prologue: Expr }[] = [];
   rowRank = 0;
   rdims: number[] = [];
+  private reduceStage = new Map<number, number>();
   constructor(
     readonly graph: Graph,
     readonly plan: FusionPlan,
@@ -79,7 +80,9 @@ class ExprBuilder {
       case 'const':
         return c(a.value);
       case 'reduce': {
-        if (!this.plan.absorbedReduces.has(id)) break;
+        if (!this.plan.absorbedReduces.has(id) && this.plan.mat.has(id)) break;
+        const memo = this.reduceStage.get(id);
+        if (memo !== undefined) return acc(memo);
         const src = this.graph.nodes[n.inputs[0]!]!;
         const dims = a.axes.map((ax) => src.shape[ax]!);
         if (this.stages.length && dims.join() !== this.rdims.join()) break;
@@ -104,6 +107,7 @@ class ExprBuilder {
         this.note(a.fn);
         const prologue = this.build(src.id, sm, clamp);
         this.stages.push({ op: a.fn, prologue });
+        this.reduceStage.set(id, this.stages.length - 1);
         return acc(this.stages.length - 1);
       }
       case 'rand': {
@@ -264,14 +268,35 @@ export function lowerGraphToKernels(graph: Graph, opts: LowerGraphOptions): Lowe
         m.off.push(0);
       });
       const b = new ExprBuilder(graph, plan, sizes, D);
+      b.rowRank = rank;
+      b.rdims = rdims;
       const prologue = b.build(src.id, m);
+      const stages = [...b.stages, { op: a.fn, prologue }];
       emit({
         kind: 'expr',
         name: kernelLabel(n, [`${a.fn}`, ...b.ops].join('+')),
         shape: [...n.shape],
         inputs: b.inputs,
-        reduce: { size: numel(rdims), dims: rdims, stages: [{ op: a.fn, prologue }] },
-        outputs: [{ name: out, size, expr: acc(0) }],
+        reduce: { size: numel(rdims), dims: rdims, stages },
+        outputs: [{ name: out, size, expr: acc(stages.length - 1) }],
+      }, [n.id]);
+      continue;
+    }
+    // full rows: reductions over n's own trailing axes evaluated in-line, n written element by element
+    const fk = plan.fullReduce.get(n.id);
+    if (fk !== undefined) {
+      const rank = n.shape.length;
+      const b = new ExprBuilder(graph, plan, sizes, rank);
+      b.rowRank = rank - fk;
+      b.rdims = n.shape.slice(rank - fk);
+      const expr = b.build(n.id, identityMap(rank), false, true);
+      emit({
+        kind: 'expr',
+        name: kernelLabel(n, b.ops.slice(0, 6).join('+') + (b.ops.length > 6 ? '+…' : '')),
+        shape: n.shape.slice(0, rank - fk),
+        inputs: b.inputs,
+        reduce: { size: numel(b.rdims), dims: b.rdims, stages: b.stages },
+        outputs: [{ name: out, size, at: 'full', expr }],
       }, [n.id]);
       continue;
     }
