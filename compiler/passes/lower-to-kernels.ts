@@ -3,7 +3,7 @@
 // explicit kernel sequences of routines (LSTM, DMFD histograms).
 import { numel, type Graph, type Node } from '../ir/graph.js';
 import { KernelError } from '../kernels/errors.js';
-import { acc, bin, c, contiguousStrides, coord, sel, un, type BufferDecl, type Expr, type Kernel, type MatmulKernel, type MatmulOperand } from '../kernels/ir.js';
+import { acc, bin, c, contiguousStrides, coord, kernelWrites, sel, un, type BufferDecl, type Expr, type Kernel, type MatmulKernel, type MatmulOperand } from '../kernels/ir.js';
 import type { KernelProgram, ProgramTensor } from '../kernels/plan.js';
 import { planFusion, tensorName, type FusionOptions, type FusionPlan, type MatmulEpilogue } from './fusion.js';
 import { mergeKernels } from './merge-kernels.js';
@@ -319,18 +319,21 @@ export function lowerGraphToKernels(graph: Graph, opts: LowerGraphOptions): Lowe
   if (opts.mode === 'fused') {
     const pinned = new Set(tensors.filter((t) => t.role !== 'temp').map((t) => t.name));
     const merged = mergeKernels(kernels, opts.maxStorageBuffers, pinned);
-    // validate mode compares each kernel's finished nodes: recompute the node lists for merged kernels
-    const byOutput = new Map<string, number[]>();
+    // validate mode compares the nodes each kernel completes: a merged kernel completes its parts' nodes
+    // whose outputs it still writes
+    const doneByOutput = new Map<string, number[]>();
     kernels.forEach((k, i) => {
-      for (const w of k.kind === 'expr' ? k.outputs : k.kind === 'matmul' ? [k.output] : k.outputs) byOutput.set(w.name, kernelNodes[i]!);
+      for (const w of kernelWrites(k)) doneByOutput.set(w.name, kernelNodes[i]!);
     });
+    const original = new Set(kernels);
     const nodesOf = merged.map((k) => {
-      const ws = k.kind === 'expr' ? k.outputs : k.kind === 'matmul' ? [k.output] : k.outputs;
-      return [...new Set(ws.flatMap((w) => (kernels.some((o) => o === k) ? kernelNodes[kernels.indexOf(k)]! : byOutput.get(w.name) ?? [])))];
+      if (original.has(k)) return kernelNodes[kernels.indexOf(k)]!;
+      return [...new Set(kernelWrites(k).flatMap((w) => doneByOutput.get(w.name) ?? []))];
     });
-    const live = new Set(merged.flatMap((k) => [...(k.kind === 'expr' ? k.outputs : k.kind === 'matmul' ? [k.output] : k.outputs), ...k.inputs].map((b) => b.name)));
+    const live = new Set(merged.flatMap((k) => [...kernelWrites(k), ...k.inputs].map((b) => b.name)));
     const kept = tensors.filter((t) => t.role !== 'temp' || live.has(t.name));
-    for (const [id, t] of [...tensorOf]) if (!kept.some((k) => k.name === t)) tensorOf.delete(id);
+    const keptNames = new Set(kept.map((t) => t.name));
+    for (const [id, t] of [...tensorOf]) if (!keptNames.has(t)) tensorOf.delete(id);
     return { program: { tensors: kept, kernels: merged }, kernelNodes: nodesOf, tensorOf, fusion: plan };
   }
   return { program: { tensors, kernels }, kernelNodes, tensorOf, fusion: plan };

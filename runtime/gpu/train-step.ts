@@ -9,6 +9,8 @@ import { selectKernelConfig, type KernelConfig } from '../../compiler/kernels/se
 import type { GpuContext } from './device.js';
 import { Executor, type ExecutorOptions } from './executor.js';
 import { GpuError } from './errors.js';
+import type { Feeds } from '../interpreter/evaluate.js';
+import { validateAgainstInterpreter, type KernelDisagreement, type ValidateOptions } from './validate.js';
 
 export interface GpuGraphOptions extends ExecutorOptions, PlanGraphOptions {
   cfg?: KernelConfig;
@@ -64,6 +66,14 @@ export class GpuGraph {
     });
     const got = await this.executor.read(ts);
     return new Map(ids.map((id, i) => [id, got.get(ts[i]!)!]));
+  }
+
+  /**
+   * Validate mode: runs the kernels one at a time on the interpreter's values of their inputs and returns the
+   * first kernel whose results disagree with the interpreter (undefined when all agree).
+   */
+  async validate(feeds: Feeds, opts: ValidateOptions = {}): Promise<KernelDisagreement | undefined> {
+    return validateAgainstInterpreter(this, feeds, opts);
   }
 
   destroy(): void {

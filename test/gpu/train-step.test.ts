@@ -71,6 +71,23 @@ describe.skipIf(!!noGpuReason)('smcir-tiny train step on the GPU', () => {
     }
   });
 
+  it('two runs of the whole train step are bit-identical (no float atomics, fixed reduction order)', async () => {
+    const runs: { losses: number[]; state: Map<string, Float32Array> }[] = [];
+    for (let r = 0; r < 2; r++) {
+      const gs = await GpuTrainStep.create(gpu.ctx, mc.step);
+      try {
+        gs.feed(feeds);
+        const losses: number[] = [];
+        for (let s = 0; s < 3; s++) losses.push((await gs.run()).loss);
+        runs.push({ losses, state: await gs.readState() });
+      } finally {
+        gs.destroy();
+      }
+    }
+    expect(runs[1]!.losses).toEqual(runs[0]!.losses);
+    for (const [k, v] of runs[0]!.state) expect(Buffer.from(runs[1]!.state.get(k)!.buffer).equals(Buffer.from(v.buffer)), k).toBe(true);
+  });
+
   it('validate mode: every kernel agrees; a faulty kernel is named', async () => {
     const graph = mc.graph; // the forward graph (loss and DMFD outputs)
     const ok = await GpuGraph.create(gpu.ctx, graph);
