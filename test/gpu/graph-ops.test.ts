@@ -8,6 +8,7 @@ import { buildTrainStep, initTrainState } from '../../compiler/train-step.js';
 import { initParams } from '../../compiler/init.js';
 import { run } from '../../runtime/interpreter/evaluate.js';
 import { GpuGraph, GpuTrainStep } from '../../runtime/gpu/train-step.js';
+import { selectKernelConfig, type KernelConfig } from '../../compiler/kernels/select.js';
 import { expectClose, noGpuReason, openTestGpu, randn, type Gpu } from './harness.js';
 
 function feedsFor(graph: Graph, seed = 1): Map<string, Float32Array> {
@@ -25,9 +26,9 @@ describe.skipIf(!!noGpuReason)('graph lowering on the GPU', () => {
   });
   afterAll(() => gpu?.ctx.destroy());
 
-  async function check(graph: Graph, rtol = 1e-4, atol = 1e-5): Promise<Map<string, Float32Array>> {
+  async function check(graph: Graph, rtol = 1e-4, atol = 1e-5, cfg?: KernelConfig): Promise<Map<string, Float32Array>> {
     const feeds = feedsFor(graph);
-    const gg = await GpuGraph.create(gpu.ctx, graph);
+    const gg = await GpuGraph.create(gpu.ctx, graph, { cfg });
     try {
       for (const [k, v] of feeds) gg.feed(k, v);
       const names = [...graph.outputs.keys()];
@@ -72,6 +73,17 @@ describe.skipIf(!!noGpuReason)('graph lowering on the GPU', () => {
     g.output('y', g.add2(g.matmul(h, g.transpose(g.param('w', [8, 12], { kind: 'uniform', bound: 0.3 }))), o));
     g.output('s', g.mul(g.matmul(x, g.transpose(x)), g.scalar(0.25)));
     await check(g.build());
+  });
+
+  it('the real-GPU kernel variants (workgroup reductions, 4×4 tiles) agree too: a transformer encoder layer', async () => {
+    const g = new GraphBuilder();
+    const x = g.input('x', [2, 6, 8]);
+    const y = g.scoped('enc', () => L.transformerEncoder(g, x, { dModel: 8, heads: 2, layers: 1, mixTime: true, dropout: 0 }));
+    g.output('y', y);
+    g.output('p', L.softmax(g, y, -1));
+    const cfg = { ...selectKernelConfig({ ...gpu.ctx.adapter, isSoftware: false }), maxStorageBuffers: gpu.cfg.maxStorageBuffers };
+    expect(cfg.reduction).toBe('workgroup');
+    await check(g.build(), 1e-4, 1e-5, cfg);
   });
 
   it('DMFD histogram routines: entropy, count-vector MI, joint-histogram MI', async () => {
