@@ -35,6 +35,8 @@ export class GpuBackend implements Backend {
   /** Host copy of the last state set: frozen parameters never change, so they are served from here. */
   private host: Tensors = new Map();
   private forwardStale = true;
+  /** Validate mode: the first train step and the first forward are checked kernel by kernel. */
+  private pendingValidation = { train: false, forward: false };
 
   private constructor(
     private readonly model: CompiledModel,
@@ -53,7 +55,18 @@ export class GpuBackend implements Backend {
       sameKernels('train-step', opts.plans.train, train.gpu.plan);
       sameKernels('forward', opts.plans.forward, fwd.plan);
     }
-    return new GpuBackend(model, ctx, train, fwd);
+    const b = new GpuBackend(model, ctx, train, fwd);
+    if (opts.validate) b.pendingValidation = { train: true, forward: true };
+    return b;
+  }
+
+  /** Runs `graph` kernel by kernel against the interpreter; a disagreement stops the run naming the kernel. */
+  private async validate(graph: GpuGraph, feeds: Tensors, what: string): Promise<void> {
+    const bad = await graph.validate(feeds);
+    if (bad) {
+      throw new GpuError('SMC4030', `validate: kernel ${bad.kernel} (#${bad.index} of the ${what}) disagrees with the reference interpreter at element ${bad.element} of node ${bad.node}: GPU ${bad.gpu}, reference ${bad.reference}`,
+        'rerun with --dump-wgsl <dir> to read that kernel; please report it with the spec', bad.kernel);
+    }
   }
 
   async setState(state: Tensors): Promise<void> {
@@ -73,6 +86,12 @@ export class GpuBackend implements Backend {
   async trainStep(batch: Tensors, seed: number): Promise<{ loss: number }> {
     const feeds = new Map(batch);
     feeds.set('__seed', Float32Array.of(seed));
+    if (this.pendingValidation.train) {
+      this.pendingValidation.train = false;
+      const state = await this.getState();
+      await this.validate(this.train.gpu, new Map([...state, ...feeds]), 'train step');
+      this.train.feed(state); // validation wrote the interpreter's values into the buffers: restore the state
+    }
     for (const [k, v] of feeds) if (this.model.train.graph.inputs.has(k)) this.train.gpu.feed(k, v);
     const { loss } = await this.train.run();
     this.ctx.checkFatal();
@@ -85,6 +104,13 @@ export class GpuBackend implements Backend {
       const state = await this.getState();
       for (const p of this.model.eval.params) this.fwd.feed(p.name, state.get(p.name)!);
       this.forwardStale = false;
+    }
+    if (this.pendingValidation.forward) {
+      this.pendingValidation.forward = false;
+      const feeds: Tensors = new Map(batch);
+      for (const p of this.model.eval.params) feeds.set(p.name, this.host.get(p.name)!);
+      for (const s of this.model.evalStats) feeds.set(s.input, Float32Array.of(stats.get(s.input) ?? 0));
+      await this.validate(this.fwd, feeds, 'forward');
     }
     for (const [k, v] of batch) if (this.model.eval.inputs.has(k)) this.fwd.feed(k, v);
     for (const s of this.model.evalStats) this.fwd.feed(s.input, Float32Array.of(stats.get(s.input) ?? 0));

@@ -21,8 +21,11 @@ describe.skipIf(!!reason)('GPU backend through the CLI', () => {
   test('a short training run matches the reference backend', () => {
     const gpu = join(tmp, 'gpu');
     const ref = join(tmp, 'ref');
-    const a = smcirc(['train', 'specs/smcir-tiny.smcir', '--backend', 'gpu', '--max-steps', '6', '--out', gpu, '--quiet']);
+    const dump = join(tmp, 'wgsl');
+    // --validate checks the first step and forward kernel by kernel against the interpreter
+    const a = smcirc(['train', 'specs/smcir-tiny.smcir', '--backend', 'gpu', '--max-steps', '6', '--out', gpu, '--quiet', '--validate', '--dump-wgsl', dump]);
     expect(a.code, a.stderr).toBe(0);
+    expect(readdirSync(join(dump, 'train_step')).filter((f) => f.endsWith('.wgsl')).length).toBeGreaterThan(50);
     expect(smcirc(['train', 'specs/smcir-tiny.smcir', '--backend', 'reference', '--max-steps', '6', '--out', ref, '--quiet']).code).toBe(0);
     const [gl, gv] = epochLine(gpu);
     const [rl, rv] = epochLine(ref);
