@@ -116,6 +116,19 @@ export function buildProgram(): Command {
       process.exitCode = await runInspect(spec, o);
     });
 
+  program
+    .command('profile')
+    .description('per-kernel timings of one GPU train step (timestamp queries where the adapter has them)')
+    .argument('[spec]', '.smcir file (default: specs/smcir-tiny.smcir)')
+    .option('--set <name=value>', 'override a constant or a setting; repeatable', collect, [])
+    .option('--data <file>', 'MMSA pickle for the batch; default: built-in synthetic')
+    .addOption(new Option('--top <n>', 'how many kernels to list').argParser(positiveInt).default(20))
+    .action(async (spec: string | undefined, o) => {
+      const { runProfile } = await import('./commands/profile.js');
+      const { defaultSpec } = await import('./paths.js');
+      process.exitCode = await runProfile(spec ?? defaultSpec(), o);
+    });
+
   const data = program.command('data').description('data utilities');
   data
     .command('convert')

@@ -120,6 +120,16 @@ export class GpuBackend implements Backend {
     return out;
   }
 
+  /** Per-kernel timings of one train step on `batch` (timestamp queries when the adapter has them). */
+  async profile(batch: Tensors, seed = 1): Promise<{ label: string; ms: number; source: string }[]> {
+    await this.trainStep(batch, seed); // warm-up: pipelines compiled, buffers touched
+    return this.train.gpu.executor.profile();
+  }
+
+  get dispatchCount(): { train: number; forward: number; kernels: number } {
+    return { train: this.train.gpu.plan.dispatches.length, forward: this.fwd.plan.dispatches.length, kernels: this.train.gpu.plan.kernels.length + this.fwd.plan.kernels.length };
+  }
+
   async dispose(): Promise<void> {
     this.train.destroy();
     this.fwd.destroy();

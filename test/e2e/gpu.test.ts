@@ -61,6 +61,15 @@ describe.skipIf(!!reason)('GPU backend through the CLI', () => {
     expect(noStackTrace(bad.stderr)).toBe(true);
   });
 
+  test('profile lists per-kernel timings of one train step', () => {
+    const r = smcirc(['profile', 'specs/smcir-tiny.smcir', '--top', '5']);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^train step: \d+ dispatches, \d+\.\d+ ms summed over kernels \((timestamp|wall) timing\)/);
+    expect(lines.length).toBe(6);
+    for (const l of lines.slice(1)) expect(l).toMatch(/^\s*\d+\.\d{3} ms\s+\d+\.\d%\s+\S/);
+  });
+
   test('a bundle of another ABI version is refused', () => {
     const bundle = join(tmp, 'bundle-abi');
     expect(smcirc(['compile', 'specs/smcir-tiny.smcir', '-o', bundle]).code).toBe(0);

@@ -1,0 +1,39 @@
+// `smcirc profile`: per-kernel timings of one train step on the GPU (timestamp queries where the adapter has
+// them, wall time per dispatch otherwise), the slowest kernels first.
+
+import { compileModel } from '../../compiler/compile.js';
+import { initParams } from '../../compiler/init.js';
+import { initTrainState } from '../../compiler/train-step.js';
+import { GpuBackend } from '../../runtime/backends/gpu.js';
+import { iterateBatches } from '../../runtime/data/index.js';
+import { batchTensors, loadRunData, roles } from '../../runtime/train/data-source.js';
+
+export async function runProfile(spec: string, o: { set: string[]; top: number; data?: string }): Promise<number> {
+  const model = compileModel(spec, { overrides: o.set });
+  const data = loadRunData(model, o.data);
+  const backend = (await GpuBackend.create(model, {})) as GpuBackend;
+  try {
+    await backend.setState(initTrainState(model.train, initParams(model.train.graph.params, 1111)));
+    const first = iterateBatches(data.train, model.settings.train.batch_size, { shuffle: false, dropLast: true }).next();
+    if (first.done) throw new Error('the training split is smaller than one batch');
+    const timings = await backend.profile(batchTensors(first.value, model.settings.train.batch_size, roles(model).target));
+    const total = timings.reduce((a, t) => a + t.ms, 0);
+    const byKernel = new Map<string, { ms: number; n: number }>();
+    for (const t of timings) {
+      const e = byKernel.get(t.label) ?? { ms: 0, n: 0 };
+      e.ms += t.ms;
+      e.n++;
+      byKernel.set(t.label, e);
+    }
+    const rows = [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, o.top);
+    const d = backend.dispatchCount;
+    const lines = [
+      `train step: ${d.train} dispatches, ${total.toFixed(2)} ms summed over kernels (${timings[0]?.source ?? 'none'} timing); forward: ${d.forward} dispatches; ${d.kernels} kernels`,
+      ...rows.map(([label, e]) => `${e.ms.toFixed(3).padStart(9)} ms  ${((100 * e.ms) / total).toFixed(1).padStart(5)}%  ${e.n > 1 ? `×${e.n} ` : ''}${label}`),
+    ];
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    await backend.dispose();
+  }
+  return 0;
+}
