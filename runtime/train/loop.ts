@@ -106,9 +106,10 @@ export async function trainSeed(o: SeedRunOptions): Promise<SeedRunResult> {
   await backend.setState(state);
   const maxEpochs = o.maxEpochs ?? t.max_epochs;
   const steps = batchCount(data.train.n, B, true);
-  let stoppedEarly = false;
+  // A resumed seed that had already stopped early is finished: it is not trained further.
+  let stoppedEarly = t.early_stop > 0 && badEpochs >= t.early_stop;
   let epoch = startEpoch;
-  let done = false;
+  let done = stoppedEarly;
   for (; epoch < maxEpochs && !done; epoch++) {
     const t0 = performance.now();
     let sum = 0;
