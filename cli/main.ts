@@ -147,8 +147,8 @@ export function buildProgram(): Command {
     .description('explain an error code, e.g. smcirc explain SMC3001')
     .argument('<code>')
     .action(async (code: string) => {
-      const { CATALOGUE } = await import('../grammar/diagnostics.js');
-      const title = (CATALOGUE as Record<string, string>)[code.toUpperCase()];
+      const { ERROR_CODES } = await import('./error-catalogue.js');
+      const title = ERROR_CODES[code.toUpperCase()];
       if (!title) throw new UsageError(`unknown code ${code}`, 'codes look like SMC2001; SMC1xxx syntax, 2xxx names, 3xxx shapes and types, 4xxx GPU, 5xxx training, 6xxx data');
       process.stdout.write(`${code.toUpperCase()}: ${title}\n`);
     });

@@ -17,8 +17,11 @@ export function packageRoot(): string {
 
 export const defaultSpec = (): string => join(packageRoot(), 'specs', 'smcir-tiny.smcir');
 
-/** runs/<spec name>-<UTC timestamp>, under the working directory. */
+/** runs/<spec name>-<UTC timestamp>[-N], under the working directory; never an existing folder. */
 export function defaultRunDir(spec: string): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
-  return join('runs', `${basename(spec).replace(/\.smcir$/, '')}-${stamp}`);
+  const base = join('runs', `${basename(spec).replace(/\.smcir$/, '')}-${stamp}`);
+  let dir = base;
+  for (let i = 2; existsSync(dir); i++) dir = `${base}-${i}`;
+  return dir;
 }

@@ -65,6 +65,24 @@ export function compileModel(specPath: string, opts: CompileOptions = {}): Compi
     const d = e instanceof DiagnosticError ? e.diagnostic : diag('SMC3004', `cannot build the train step: ${(e as Error).message}`, { file: tr.program.entry, line: 1, column: 1 });
     throw new CompileError([d], tr.program.sources);
   }
+  // Population statistics are computed from per-sample scores in a first pass, fed as zeros there: a score
+  // must therefore not depend on any statistic.
+  const evGraph = ev.elaborated!.graph;
+  for (const site of ev.elaborated!.stats) {
+    const statInputs = new Set(ev.elaborated!.stats.map((x) => evGraph.inputs.get(x.input)!));
+    const seen = new Set<number>();
+    const stack = [evGraph.outputs.get(site.score)!];
+    while (stack.length) {
+      const id = stack.pop()!;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      if (statInputs.has(id)) {
+        const span = evGraph.nodes[evGraph.outputs.get(site.score)!]!.span;
+        throw new CompileError([diag('SMC3004', 'a DMFD score depends on another batch statistic, which population statistics cannot evaluate', span && { file: span.file, line: span.line, column: span.column }, 'use `eval { dmfd_stats = "batch" }` for this spec')], tr.program.sources);
+      }
+      stack.push(...evGraph.nodes[id]!.inputs);
+    }
+  }
   const inputs = new Map<string, number[]>();
   for (const [name, id] of ev.elaborated!.graph.inputs) if (!name.startsWith('__')) inputs.set(name, [...ev.elaborated!.graph.nodes[id]!.shape.slice(1)]);
   for (const [name, id] of tr.elaborated!.graph.inputs) if (!name.startsWith('__') && !inputs.has(name)) inputs.set(name, [...tr.elaborated!.graph.nodes[id]!.shape.slice(1)]);

@@ -43,6 +43,7 @@ export const CATALOGUE = {
   SMC2016: 'not callable',
   SMC2017: 'missing setting',
   SMC2018: 'unknown output',
+  SMC2019: 'parameter group matches no parameter',
   // 3xxx: types and shapes
   SMC3001: 'shape mismatch',
   SMC3002: 'type mismatch',

@@ -4,8 +4,9 @@
 import { writeFileSync } from 'node:fs';
 import { createBackend, type BackendName } from '../../runtime/backends/index.js';
 import { predictSplit } from '../../runtime/eval/predict.js';
+import { fraction } from '../../runtime/eval/conditions.js';
 import { loadRunData, splitArrays } from '../../runtime/train/data-source.js';
-import { loadWeights } from '../../runtime/train/loop.js';
+import { loadWeights, TrainingStopped } from '../../runtime/train/loop.js';
 import { openRun } from '../open-run.js';
 
 export interface DiagnoseCommandOptions {
@@ -49,10 +50,7 @@ export async function runDiagnose(target: string, o: DiagnoseCommandOptions): Pr
     const { outputs, stats } = await predictSplit(run.model, backend, split);
     const sv = outputs.get('state_v');
     const sa = outputs.get('state_a');
-    if (!sv || !sa) {
-      process.stderr.write('error SMC5020: the model has no outputs `state_v` and `state_a`\n  hint: declare them in the model’s forward (0 present, 1 missing, 2 both missing)\n');
-      return 1;
-    }
+    if (!sv || !sa) throw new TrainingStopped('SMC5020', 'the model has no outputs `state_v` and `state_a`', 'declare them in the model’s forward (0 present, 1 missing, 2 both missing)');
     const n = split.n;
     const lines = ['id,state_v,state_a,pred,label' + (split.missing ? ',true_missing_v,true_missing_a' : '')];
     for (let i = 0; i < n; i++) {
@@ -61,13 +59,12 @@ export async function runDiagnose(target: string, o: DiagnoseCommandOptions): Pr
       lines.push(row.join(','));
     }
     if (o.csv) writeFileSync(o.csv, `${lines.join('\n')}\n`);
-    const frac = (xs: Float32Array, f: (v: number) => boolean) => Math.round((xs.filter(f).length / n) * 1e4) / 1e4;
     const summary = {
       split: o.split,
       samples: n,
       dmfd_stats: o.dmfdStats ?? run.model.settings.eval.dmfd_stats,
       statistics: Object.fromEntries(stats),
-      missing_rate: { V: frac(sv, (v) => v >= 1), A: frac(sa, (v) => v >= 1), VA: frac(sv, (v) => v >= 2) },
+      missing_rate: { V: fraction(sv, (v) => v >= 1), A: fraction(sa, (v) => v >= 1), VA: fraction(sv, (v) => v >= 2) },
       flags_vs_truth: split.missing ? { vision: flagScores(sv, split.missing.vision), audio: flagScores(sa, split.missing.audio) } : undefined,
     };
     const out: string[] = [`DMFD on ${n} ${o.split} samples (${summary.dmfd_stats} statistics)`, `  flagged missing: V ${(summary.missing_rate.V * 100).toFixed(1)}%  A ${(summary.missing_rate.A * 100).toFixed(1)}%  both ${(summary.missing_rate.VA * 100).toFixed(1)}%`];

@@ -7,6 +7,7 @@ import { initTrainState } from '../../compiler/train-step.js';
 import { GpuBackend } from '../../runtime/backends/gpu.js';
 import { iterateBatches } from '../../runtime/data/index.js';
 import { batchTensors, loadRunData, roles } from '../../runtime/train/data-source.js';
+import { TrainingStopped } from '../../runtime/train/loop.js';
 
 export async function runProfile(spec: string, o: { set: string[]; top: number; data?: string }): Promise<number> {
   const model = compileModel(spec, { overrides: o.set });
@@ -15,7 +16,9 @@ export async function runProfile(spec: string, o: { set: string[]; top: number; 
   try {
     await backend.setState(initTrainState(model.train, initParams(model.train.graph.params, 1111)));
     const first = iterateBatches(data.train, model.settings.train.batch_size, { shuffle: false, dropLast: true }).next();
-    if (first.done) throw new Error('the training split is smaller than one batch');
+    if (first.done) {
+      throw new TrainingStopped('SMC5001', `the training split has ${data.train.n} samples, fewer than one batch of ${model.settings.train.batch_size}`, 'lower the batch size, e.g. --set train.batch_size=8');
+    }
     const timings = await backend.profile(batchTensors(first.value, model.settings.train.batch_size, roles(model).target));
     const total = timings.reduce((a, t) => a + t.ms, 0);
     const byKernel = new Map<string, { ms: number; n: number }>();

@@ -1,11 +1,12 @@
 // `smcirc train`: compile a spec, train it per seed on MMSA data or the built-in synthetic set, write a run folder.
 
 import { existsSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { openBundle, type OpenedBundle } from '../../runtime/bundle/load.js';
 import { compileModel, type CompiledModel } from '../../compiler/compile.js';
 import { createBackend, type BackendName } from '../../runtime/backends/index.js';
 import { loadRunData } from '../../runtime/train/data-source.js';
-import { readRunManifest, trainRun } from '../../runtime/train/run.js';
+import { readRunManifest, RUN_MANIFEST, trainRun } from '../../runtime/train/run.js';
 import { UsageError } from '../errors.js';
 import { defaultRunDir, defaultSpec } from '../paths.js';
 import { terminalProgress } from '../progress.js';
@@ -31,23 +32,32 @@ export async function runTrain(specArg: string | undefined, o: TrainCommandOptio
   let spec = specArg ?? defaultSpec();
   let overrides = o.set;
   let dir = o.out;
-  let dataPath = o.data;
+  let dataPath = o.data ? resolve(o.data) : undefined;
   let seeds: number[] | undefined;
+  let maxEpochs = o.maxEpochs;
+  let maxSteps = o.maxSteps;
+  let plans: OpenedBundle['plans'];
   if (o.resume) {
     const man = readRunManifest(o.resume);
     if (!man) throw new UsageError(`${o.resume} is not a run folder (no run.json)`, 'pass the folder that `smcirc train` printed');
+    if (o.set.length || o.data || o.seed || o.seeds || specArg) {
+      throw new UsageError('--resume continues a run exactly as it was started', 'drop the spec, --set, --data and seed options; to change them, start a new run');
+    }
     spec = join(o.resume, man.spec);
-    overrides = [...man.overrides, ...o.set];
+    overrides = man.overrides;
     dir = o.resume;
     seeds = man.seeds;
-    if (!dataPath && man.data !== 'synthetic') dataPath = man.data;
+    dataPath = man.data === 'synthetic' ? undefined : man.data;
+    maxEpochs ??= man.max_epochs;
+    maxSteps ??= man.max_steps;
   } else if (existsSync(spec) && statSync(spec).isDirectory()) {
-    const bundle = join(spec, 'manifest.json');
-    if (!existsSync(bundle)) throw new UsageError(`${spec} is a folder but not a bundle (no manifest.json)`, 'pass a .smcir spec or a folder made by `smcirc compile`');
-    const { loadBundleSpec } = await import('../../runtime/bundle/load.js');
-    const b = loadBundleSpec(spec);
+    const b = openBundle(spec);
     spec = b.spec;
     overrides = [...b.overrides, ...o.set];
+    plans = o.set.length ? undefined : b.plans;
+  }
+  if (!o.resume && dir && existsSync(join(dir, RUN_MANIFEST))) {
+    throw new UsageError(`${dir} already holds a run`, `continue it with \`smcirc train --resume ${dir}\`, or choose another --out`);
   }
   const model: CompiledModel = compileModel(spec, { overrides });
   printDiagnostics(model.diagnostics, model.sources);
@@ -58,7 +68,7 @@ export async function runTrain(specArg: string | undefined, o: TrainCommandOptio
   progress.message(`run folder: ${runDir}  (backend: ${o.backend}, data: ${dataPath ?? 'built-in synthetic'})`);
   const summary = await trainRun({
     model,
-    makeBackend: () => createBackend(o.backend, model, { dumpWgslDir: o.dumpWgsl, validate: o.validate }),
+    makeBackend: () => createBackend(o.backend, model, { dumpWgslDir: o.dumpWgsl, validate: o.validate, plans }),
     data,
     dataSource: dataPath ?? 'synthetic',
     seeds,
@@ -66,8 +76,8 @@ export async function runTrain(specArg: string | undefined, o: TrainCommandOptio
     overrides,
     progress,
     resume: !!o.resume,
-    maxSteps: o.maxSteps,
-    maxEpochs: o.maxEpochs,
+    maxSteps,
+    maxEpochs,
   });
   process.stdout.write(`${summary.dir}\n`);
   return 0;

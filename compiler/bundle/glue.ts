@@ -42,6 +42,12 @@ function build(file: SourceFile, m: BundleManifest, o: GlueOptions): string {
   file.addVariableStatement({
     isExported: true,
     declarationKind: VariableDeclarationKind.Const,
+    declarations: [{ name: 'STATS', initializer: `${lit(m.stats)} as const` }],
+    docs: ['DMFD population statistics the forward reads: mean or population std of a per-sample score output over a split.'],
+  });
+  file.addVariableStatement({
+    isExported: true,
+    declarationKind: VariableDeclarationKind.Const,
     declarations: [{ name: 'PARAMETERS', initializer: `${lit(m.parameters)} as const` }],
     docs: ['Parameter table: PyTorch-style names, shapes, whether frozen.'],
   });
@@ -103,17 +109,51 @@ function build(file: SourceFile, m: BundleManifest, o: GlueOptions): string {
   });
   const sizeOf = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
   c.addMethod({
+    name: 'run',
+    isAsync: true,
+    scope: 'private' as never,
+    parameters: [{ name: 'inputs', type: `${cls}Inputs` }, { name: 'stats', type: 'Map<string, number>' }],
+    returnType: 'Promise<Map<string, Float32Array>>',
+    statements: [
+      ...inputs.map((i) => `${cls}.check(${lit(i.name)}, inputs.${i.name}, ${sizeOf(i.shape)}, ${cls}.forwardBatchSize);`),
+      `return this.runtime.forward(new Map(${lit(inputs.map((i) => i.name))}.map((k) => [k, (inputs as unknown as Record<string, Float32Array>)[k]!])), stats);`,
+    ],
+  });
+  c.addMethod({
     name: 'forward',
     isAsync: true,
     parameters: [{ name: 'inputs', type: `${cls}Inputs` }, { name: 'stats', type: 'Map<string, number>', initializer: 'new Map()' }],
     returnType: `Promise<${cls}Outputs>`,
     docs: [
-      `Evaluation forward (dropout off) on a batch of ${evalBatch}.${m.stats.length ? ` DMFD uses population statistics: pass ${m.stats.join(', ')} in \`stats\` (smcirc eval computes them over a split).` : ''}`,
+      `Evaluation forward (dropout off) on a batch of ${evalBatch}.${m.stats.length ? ' DMFD reads population statistics: pass every STATS input in `stats` (see `populationStats`).' : ''}`,
     ],
     statements: [
-      ...inputs.map((i) => `${cls}.check(${lit(i.name)}, inputs.${i.name}, ${sizeOf(i.shape)}, ${cls}.forwardBatchSize);`),
-      `const out = await this.runtime.forward(new Map(${lit(inputs.map((i) => i.name))}.map((k) => [k, (inputs as unknown as Record<string, Float32Array>)[k]!])), stats);`,
+      'const missing = STATS.filter((s) => !stats.has(s.input)).map((s) => s.input);',
+      'if (missing.length) throw new RangeError(`forward needs the DMFD population statistics ${missing.join(", ")}: compute them with populationStats() over the split you evaluate`);',
+      'const out = await this.run(inputs, stats);',
       `return { ${m.outputs.map((o2) => `${o2.name}: out.get(${lit(o2.name)})!`).join(', ')} };`,
+    ],
+  });
+  c.addMethod({
+    name: 'populationStats',
+    isAsync: true,
+    parameters: [{ name: 'batches', type: `Iterable<${cls}Inputs>` }],
+    returnType: 'Promise<Map<string, number>>',
+    docs: ['The STATS over all samples of `batches` (full batches): the first of the two passes of an evaluation.'],
+    statements: [
+      'const zeros = new Map(STATS.map((s) => [s.input, 0] as [string, number]));',
+      'const scores = new Map<string, number[]>(STATS.map((s) => [s.score, []]));',
+      'for (const b of batches) {',
+      '  const out = await this.run(b, zeros);',
+      '  for (const [k, xs] of scores) xs.push(...out.get(k)!);',
+      '}',
+      'const stats = new Map<string, number>();',
+      'for (const s of STATS) {',
+      '  const xs = scores.get(s.score)!;',
+      '  const mean = xs.reduce((a, x) => a + x, 0) / xs.length;',
+      "  stats.set(s.input, s.kind === 'mean' ? mean : Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / xs.length));",
+      '}',
+      'return stats;',
     ],
   });
   c.addMethod({
@@ -134,12 +174,14 @@ function build(file: SourceFile, m: BundleManifest, o: GlueOptions): string {
       isAsync: true,
       parameters: [{ name: 'batches', type: `Iterable<${cls}Batch>` }],
       returnType: 'Promise<{ mae: number; samples: number }>',
-      docs: ['Mean absolute error of `pred` over full batches.'],
+      docs: ['Mean absolute error of `pred` over full batches, with DMFD statistics over those batches.'],
       statements: [
+        'const all = [...batches];',
+        'const stats = await this.populationStats(all);',
         'let sum = 0;',
         'let samples = 0;',
-        'for (const b of batches) {',
-        '  const out = await this.forward(b);',
+        'for (const b of all) {',
+        '  const out = await this.forward(b, stats);',
         `  for (let i = 0; i < out.pred.length; i++) sum += Math.abs(out.pred[i]! - b.${target.name}[i]!);`,
         '  samples += out.pred.length;',
         '}',

@@ -38,8 +38,9 @@ export interface BundleManifest {
   spec: { entry: string; sha256: string; overrides: string[]; files: string[] };
   /** Batch sizes the programs are built for: the train step and the evaluation forward. */
   batch: { train: number; forward: number };
-  /** Population-statistics inputs of the forward (feed them; empty with batch statistics). */
-  stats: string[];
+  /** Population statistics the forward reads (empty with batch statistics): each is the mean or population std of
+   *  the per-sample output `score` over the evaluated split. */
+  stats: { input: string; kind: 'mean' | 'std'; score: string }[];
   inputs: { name: string; shape: number[] }[];
   outputs: { name: string; shape: number[] }[];
   parameters: { name: string; shape: number[]; frozen: boolean; size: number }[];
@@ -111,7 +112,7 @@ export function baseManifest(model: CompiledModel, specFiles: Map<string, string
     generator,
     spec: { entry, sha256: specHash(specFiles), overrides, files: [...specFiles.keys()].sort() },
     batch: { train: model.settings.train.batch_size, forward: model.evalBatch },
-    stats: model.evalStats.map((s) => s.input),
+    stats: model.evalStats.map((s) => ({ input: s.input, kind: s.kind, score: s.score })),
     inputs: [...model.inputs].map(([name, shape]) => ({ name, shape })),
     outputs: model.outputs.map((name) => ({ name, shape: [...ev.nodes[ev.outputs.get(name)!]!.shape.slice(1)] })),
     parameters: model.train.graph.params.map((p) => ({ name: p.name, shape: p.shape, frozen: p.frozen, size: numel(p.shape) })),

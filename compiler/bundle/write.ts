@@ -1,7 +1,7 @@
 // Writes a bundle folder: spec sources, generated glue (model.ts + model.js), one .wgsl file per kernel, and
 // manifest.json last (so a folder without a manifest is never taken for a finished bundle).
 
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import type { CompiledModel } from '../compile.js';
 import type { DispatchPlan } from '../kernels/plan.js';
@@ -26,7 +26,16 @@ export function specFiles(model: CompiledModel): { files: Map<string, string>; e
   return { files, entry: `spec/${relative(base, model.specPath)}` };
 }
 
+export class BundleDirError extends Error {
+  readonly code = 'SMC5036';
+  readonly hint = 'choose an empty or new folder for -o (an existing bundle is replaced)';
+}
+
 export function writeBundle(dir: string, model: CompiledModel, o: WriteBundleOptions): BundleManifest {
+  // Only ever replace a bundle: never clear a folder that holds something else.
+  if (existsSync(dir) && readdirSync(dir).length > 0 && !existsSync(join(dir, 'manifest.json'))) {
+    throw new BundleDirError(`${dir} is not empty and is not a bundle`);
+  }
   const { files, entry } = specFiles(model);
   const manifest = baseManifest(model, files, entry, o.overrides, GENERATOR);
   const out = new Map<string, string>(files);

@@ -112,8 +112,9 @@ export class Elaborator {
       const where = this.callStack.filter((c) => !c.startsWith('new '));
       return diag('SMC3001', e.message, span, where.length ? `in ${where.join(' → ')}` : undefined);
     }
+    // Anything else is a bug in smcirc, not in the spec: say so, so that it is reported (and fuzzing finds it).
     const msg = e instanceof Error ? e.message : String(e);
-    return diag('SMC3004', msg, span);
+    return diag('SMC3004', `internal error while checking: ${msg}`, span, 'please report this with the spec that caused it');
   }
 
   // ---------------- globals ----------------
@@ -220,7 +221,7 @@ export class Elaborator {
     }
     if (v.t === 'bool') return { t: 'bool', v: !v.v };
     if (v.t === 'num') return { t: 'bool', v: v.v === 0 };
-    return tensor(this.g.sub(this.g.scalar(1), this.promote(v, span)));
+    return tensor(this.g.binary('eq', this.promote(v, span), this.g.scalar(0)));
   }
 
   private binary(op: A.BinaryOperator, l: Value, r: Value, span: Span): Value {

@@ -7,6 +7,7 @@ import { numel, type Graph } from '../ir/graph.js';
 import { Elaborator, parseOverrideValue, type Elaborated, type ElaborateOptions } from './elaborate.js';
 import { loadProgram, type Program } from './load.js';
 import { resolveSettings, type Settings } from './settings.js';
+import { globToRegExp } from '../train-step.js';
 
 export interface CheckOptions {
   /** `name=value` (a constant) or `section.key=value` (a setting). */
@@ -108,8 +109,21 @@ export function checkSpec(path: string, opts: CheckOptions = {}): CheckResult {
     // An internal failure is still reported as a diagnostic, never a stack trace.
     diagnostics.push(diag('SMC3004', `internal error while checking: ${e instanceof Error ? e.message : String(e)}`, { file: program.entry, line: 1, column: 1 }, 'please report this with the spec that caused it'));
   }
+  if (elaborated && settings) diagnostics.push(...unmatchedGroups(program, settings, elaborated));
   const ok = !diagnostics.some((d) => d.severity === 'error');
   return { ok, diagnostics: dedupe(diagnostics), program, settings, elaborated, graph: elaborated?.graph };
+}
+
+/** A parameter group whose patterns match no parameter is almost always a typo: warn. */
+function unmatchedGroups(program: Program, settings: Settings, el: Elaborated): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const [name, g] of program.sections.get('train')?.groups ?? []) {
+    const pats = settings.train.groups.find((x) => x.name === name)?.params ?? [];
+    if (!el.graph.params.some((p) => pats.some((pat) => globToRegExp(pat).test(p.name)))) {
+      out.push(diag('SMC2019', `group \`${name}\` matches no parameter, so it changes nothing`, g.name.span, 'check the patterns against the names `smcirc inspect --graph` lists (`*` matches any run of characters)', 'warning'));
+    }
+  }
+  return out;
 }
 
 function dedupe(ds: Diagnostic[]): Diagnostic[] {

@@ -3,7 +3,9 @@
 
 import { dirname, resolve } from 'node:path';
 import type * as A from '../../grammar/ast.js';
-import { diag, type Diagnostic, type Span } from '../../grammar/diagnostics.js';
+import { diag, didYouMean, type Diagnostic, type Span } from '../../grammar/diagnostics.js';
+
+const PARAM_TYPES: string[] = ['int', 'float', 'str', 'bool'];
 import { parseSmcir } from '../../grammar/to-ast.js';
 
 export type ConstDecl = Extract<A.Decl, { kind: 'const' }>;
@@ -91,6 +93,11 @@ export function loadProgram(entry: string, readFile: ReadFile, entryText?: strin
           break;
         case 'block':
           if (!once(d.name.name, d.name.span, d.model ? 'model' : 'block')) break;
+          for (const prm of d.params) {
+            if (prm.type && !PARAM_TYPES.includes(prm.type)) {
+              diagnostics.push(diag('SMC2003', `unknown type \`${prm.type}\` for block parameter \`${prm.name.name}\``, prm.name.span, didYouMean(prm.type, PARAM_TYPES) ?? `use one of ${PARAM_TYPES.join(', ')}, or leave the type out`));
+            }
+          }
           if (d.model) program.model = d;
           else program.blocks.set(d.name.name, d);
           break;

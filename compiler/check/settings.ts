@@ -52,6 +52,10 @@ type Kind = 'num' | 'int' | 'str' | 'bool' | 'nums' | 'strs' | 'expr';
 interface KeySpec {
   kind: Kind;
   default?: unknown;
+  /** Smallest allowed value (`int`), or of every element (`nums`). */
+  min?: number;
+  /** `nums` must be whole numbers. */
+  integers?: boolean;
   oneOf?: string[];
   doc: string;
 }
@@ -64,10 +68,10 @@ export const TRAIN_KEYS: Record<string, KeySpec> = {
   betas: { kind: 'nums', default: [0.9, 0.999], doc: 'Adam betas' },
   weight_decay: { kind: 'num', default: 0, doc: 'L2 weight decay added to the gradient' },
   clip_grad_norm: { kind: 'num', default: 0, doc: 'clip gradients to this global L2 norm (0: off)' },
-  batch_size: { kind: 'int', default: 64, doc: 'training batch size' },
+  batch_size: { kind: 'int', default: 64, min: 1, doc: 'training batch size' },
   early_stop: { kind: 'int', default: 8, doc: 'epochs without validation improvement before stopping' },
-  max_epochs: { kind: 'int', default: 100, doc: 'upper bound on epochs' },
-  seeds: { kind: 'nums', default: [1111], doc: 'one run per seed' },
+  max_epochs: { kind: 'int', default: 100, min: 1, doc: 'upper bound on epochs' },
+  seeds: { kind: 'nums', default: [1111], min: 0, integers: true, doc: 'one run per seed' },
   inject_nan_at_step: { kind: 'int', default: 0, doc: 'testing aid: poison the loss at this step' },
 };
 
@@ -89,7 +93,7 @@ export const EVAL_KEYS: Record<string, KeySpec> = {
   conditions: { kind: 'strs', default: ['LVA', 'L', 'LV', 'LA'], doc: 'modality sets kept at test time' },
   missing: { kind: 'str', default: 'zero', oneOf: ['zero'], doc: 'how a removed modality is filled' },
   dmfd_stats: { kind: 'str', default: 'population', oneOf: ['batch', 'population'], doc: 'DMFD threshold statistics' },
-  batch_size: { kind: 'int', default: 64, doc: 'evaluation batch size' },
+  batch_size: { kind: 'int', default: 64, min: 1, doc: 'evaluation batch size' },
 };
 
 const CONDITIONS = new Set(['L', 'V', 'A', 'LV', 'LA', 'VA', 'LVA']);
@@ -132,7 +136,7 @@ export function resolveSettings(program: Program, evalValue: (e: A.Expr) => Valu
           if (typeof v !== 'number' || !Number.isFinite(v)) return bad('a number');
           return v;
         case 'int':
-          if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) return bad('a whole number ≥ 0');
+          if (typeof v !== 'number' || !Number.isInteger(v) || v < (spec.min ?? 0)) return bad(`a whole number ≥ ${spec.min ?? 0}`);
           return v;
         case 'str':
           if (typeof v !== 'string') return bad('a string');
@@ -142,7 +146,10 @@ export function resolveSettings(program: Program, evalValue: (e: A.Expr) => Valu
           if (typeof v !== 'boolean') return bad('true or false');
           return v;
         case 'nums':
-          if (!Array.isArray(v) || !v.every((x) => typeof x === 'number')) return bad('a list of numbers');
+          if (!Array.isArray(v) || !v.every((x) => typeof x === 'number' && (!spec.integers || Number.isInteger(x)) && x >= (spec.min ?? -Infinity))) {
+            return bad(spec.integers ? `a list of whole numbers ≥ ${spec.min ?? 0}` : 'a list of numbers');
+          }
+          if (v.length === 0) return bad('a non-empty list');
           return v;
         case 'strs':
           if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) return bad('a list of strings');
@@ -187,7 +194,7 @@ export function resolveSettings(program: Program, evalValue: (e: A.Expr) => Valu
     betas: [betas[0] ?? 0.9, betas[1] ?? 0.999],
     weight_decay: t.weight_decay as number,
     clip_grad_norm: t.clip_grad_norm as number,
-    batch_size: Math.max(1, t.batch_size as number),
+    batch_size: t.batch_size as number,
     early_stop: t.early_stop as number,
     max_epochs: t.max_epochs as number,
     seeds: t.seeds as number[],
@@ -215,6 +222,6 @@ export function resolveSettings(program: Program, evalValue: (e: A.Expr) => Valu
   for (const c of conditions) {
     if (!CONDITIONS.has(c)) diagnostics.push(diag('SMC3004', `unknown test condition "${c}"`, evalSpan, 'conditions name the modalities kept: L, V, A, LV, LA, VA, LVA'));
   }
-  const ev: EvalSettings = { conditions, missing: 'zero', dmfd_stats: e.dmfd_stats as EvalSettings['dmfd_stats'], batch_size: Math.max(1, e.batch_size as number) };
+  const ev: EvalSettings = { conditions, missing: 'zero', dmfd_stats: e.dmfd_stats as EvalSettings['dmfd_stats'], batch_size: e.batch_size as number };
   return { settings: { train, data, eval: ev }, diagnostics };
 }

@@ -13,3 +13,10 @@ export interface Backend {
   forward(batch: Tensors, stats: Map<string, number>): Promise<Tensors>;
   dispose(): Promise<void>;
 }
+
+/** A population statistic the forward reads; a missing one is a caller bug, not a silent zero. */
+export function statValue(stats: Map<string, number>, name: string): number {
+  const v = stats.get(name);
+  if (v === undefined) throw new Error(`forward: no value for the DMFD statistic ${name}`);
+  return v;
+}

@@ -9,7 +9,7 @@ import { GpuError } from '../gpu/errors.js';
 import { GpuGraph, GpuTrainStep } from '../gpu/train-step.js';
 import { selectKernelConfig } from '../../compiler/kernels/select.js';
 import { forwardKeep } from './gpu-plans.js';
-import type { Backend, Tensors } from './backend.js';
+import { statValue, type Backend, type Tensors } from './backend.js';
 import type { BackendOptions } from './index.js';
 
 /** One device per process: Dawn and lavapipe are slow to open and keep compiled pipelines in the context. */
@@ -109,11 +109,11 @@ export class GpuBackend implements Backend {
       this.pendingValidation.forward = false;
       const feeds: Tensors = new Map(batch);
       for (const p of this.model.eval.params) feeds.set(p.name, this.host.get(p.name)!);
-      for (const s of this.model.evalStats) feeds.set(s.input, Float32Array.of(stats.get(s.input) ?? 0));
+      for (const s of this.model.evalStats) feeds.set(s.input, Float32Array.of(statValue(stats, s.input)));
       await this.validate(this.fwd, feeds, 'forward');
     }
     for (const [k, v] of batch) if (this.model.eval.inputs.has(k)) this.fwd.feed(k, v);
-    for (const s of this.model.evalStats) this.fwd.feed(s.input, Float32Array.of(stats.get(s.input) ?? 0));
+    for (const s of this.model.evalStats) this.fwd.feed(s.input, Float32Array.of(statValue(stats, s.input)));
     const names = [...this.model.eval.outputs.keys()];
     const out = await this.fwd.run(names);
     this.ctx.checkFatal();

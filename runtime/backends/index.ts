@@ -14,7 +14,7 @@ export interface BackendOptions {
   validate?: boolean;
   /** Fuse kernels (default) or run one kernel per primitive (benchmarks). */
   fuse?: boolean;
-  /** Precompiled dispatch plans (from a bundle) instead of lowering the graphs again. */
+  /** A bundle's dispatch plans: the GPU backend refuses to run if its own lowering generates other kernels. */
   plans?: { train: DispatchPlan; forward: DispatchPlan };
 }
 

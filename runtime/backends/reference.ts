@@ -3,7 +3,7 @@
 import type { CompiledModel } from '../../compiler/compile.js';
 import { run, type Feeds } from '../interpreter/index.js';
 import { runTrainStep } from '../interpreter/train.js';
-import type { Backend, Tensors } from './backend.js';
+import { statValue, type Backend, type Tensors } from './backend.js';
 
 export class ReferenceBackend implements Backend {
   readonly name = 'reference' as const;
@@ -32,7 +32,7 @@ export class ReferenceBackend implements Backend {
   async forward(batch: Tensors, stats: Map<string, number>): Promise<Tensors> {
     const feeds: Feeds = new Map(batch);
     for (const p of this.model.eval.params) feeds.set(p.name, this.state.get(p.name)!);
-    for (const s of this.model.evalStats) feeds.set(s.input, Float32Array.of(stats.get(s.input) ?? 0));
+    for (const s of this.model.evalStats) feeds.set(s.input, Float32Array.of(statValue(stats, s.input)));
     const out = run(this.model.eval, feeds, { dtype: 'f32' });
     const res: Tensors = new Map();
     for (const [k, v] of out) res.set(k, v instanceof Float32Array ? v : Float32Array.from(v));

@@ -13,7 +13,8 @@ export interface ConditionResult {
   flagged: { vision: number; audio: number; both: number };
 }
 
-const rate = (s: Float32Array | undefined, f: (v: number) => boolean): number => {
+/** Fraction of the values for which `f` holds, rounded to 4 places (0 for none). */
+export const fraction = (s: Float32Array | undefined, f: (v: number) => boolean): number => {
   if (!s || s.length === 0) return 0;
   let c = 0;
   for (const v of s) if (f(v)) c++;
@@ -31,7 +32,7 @@ export async function evaluateConditions(model: CompiledModel, backend: Backend,
     out.push({
       condition: missingRate ? `${cond}@${missingRate}` : cond,
       metrics: mmsaRegressionMetrics(outputs.get('pred')!, data.labels),
-      flagged: { vision: rate(sv, (v) => v >= 1), audio: rate(sa, (v) => v >= 1), both: rate(sv, (v) => v >= 2) },
+      flagged: { vision: fraction(sv, (v) => v >= 1), audio: fraction(sa, (v) => v >= 1), both: fraction(sv, (v) => v >= 2) },
     });
   }
   return out;

@@ -32,7 +32,9 @@ async function pass(model: CompiledModel, backend: Backend, split: ModalityArray
 export async function predictSplit(model: CompiledModel, backend: Backend, split: ModalityArrays): Promise<Predictions> {
   const stats = new Map<string, number>();
   if (model.evalStats.length) {
-    const scores = await pass(model, backend, split, stats, (n) => n.startsWith('__score'));
+    // pass 1: the per-sample scores do not depend on the statistics, which are fed as zeros
+    const zeros = new Map(model.evalStats.map((s) => [s.input, 0]));
+    const scores = await pass(model, backend, split, zeros, (n) => n.startsWith('__score'));
     for (const s of model.evalStats) {
       const x = scores.get(s.score)!;
       let mean = 0;

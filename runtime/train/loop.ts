@@ -54,11 +54,8 @@ export interface SeedRunOptions {
 
 export interface SeedRunResult {
   seed: number;
-  epochs: number;
-  steps: number;
   bestEpoch: number;
   bestValidL1: number;
-  stoppedEarly: boolean;
   bestCheckpoint: string;
 }
 
@@ -93,7 +90,8 @@ export async function trainSeed(o: SeedRunOptions): Promise<SeedRunResult> {
   const lastPath = join(dir, LAST_FILE);
   if (o.resume && existsSync(lastPath)) {
     const ck = readSafetensors(lastPath);
-    state = new Map([...ck.tensors].map(([k, v]) => [k, v.data]));
+    const want = [...model.train.graph.params, ...model.train.state.filter((b) => b.kind !== 'param')].map((b) => ({ name: b.name, shape: b.shape }));
+    state = checkpointState(ck.tensors, lastPath, want);
     const m = ck.metadata;
     startEpoch = Number(m.epoch) + 1;
     step = Number(m.step);
@@ -107,9 +105,8 @@ export async function trainSeed(o: SeedRunOptions): Promise<SeedRunResult> {
   const maxEpochs = o.maxEpochs ?? t.max_epochs;
   const steps = batchCount(data.train.n, B, true);
   // A resumed seed that had already stopped early is finished: it is not trained further.
-  let stoppedEarly = t.early_stop > 0 && badEpochs >= t.early_stop;
   let epoch = startEpoch;
-  let done = stoppedEarly;
+  let done = t.early_stop > 0 && badEpochs >= t.early_stop;
   for (; epoch < maxEpochs && !done; epoch++) {
     const t0 = performance.now();
     let sum = 0;
@@ -142,6 +139,14 @@ export async function trainSeed(o: SeedRunOptions): Promise<SeedRunResult> {
     let l1 = 0;
     for (let i = 0; i < data.valid.n; i++) l1 += Math.abs(pred[i]! - data.valid.labels[i]!);
     l1 = Math.round((l1 / Math.max(1, data.valid.n)) * 1e4) / 1e4;
+    if (!Number.isFinite(l1)) {
+      // The weights themselves went bad (the step's loss was still finite): keep the last good checkpoint.
+      throw new TrainingStopped(
+        'SMC5002',
+        `the validation L1 became ${Number.isNaN(l1) ? 'NaN' : 'infinite'} after epoch ${epoch + 1} (step ${step}, seed ${seed}): the weights diverged`,
+        `the last good checkpoint is ${existsSync(lastPath) ? lastPath : 'not written yet (the first epoch did not finish)'}; lower the learning rate (--set train.lr=...)`,
+      );
+    }
     state = await backend.getState();
     const improved = l1 < best.l1 - 1e-6;
     if (improved) {
@@ -157,24 +162,29 @@ export async function trainSeed(o: SeedRunOptions): Promise<SeedRunResult> {
     const secs = (performance.now() - t0) / 1000;
     progress.epoch({ epoch: epoch + 1, trainLoss: count ? sum / count : Number.NaN, validL1: l1, best: improved, samplesPerSecond: (count * B) / secs, seconds: secs });
     if (badEpochs >= t.early_stop && t.early_stop > 0) {
-      stoppedEarly = true;
       progress.message(`early stop: no validation improvement for ${badEpochs} epochs`);
       epoch++;
       break;
     }
   }
-  return { seed, epochs: epoch, steps, bestEpoch: best.epoch + 1, bestValidL1: best.l1, stoppedEarly, bestCheckpoint: join(dir, MODEL_FILE) };
+  return { seed, bestEpoch: best.epoch + 1, bestValidL1: best.l1, bestCheckpoint: join(dir, MODEL_FILE) };
+}
+
+/** The tensors a checkpoint must hold for this spec (`want`), by name, with their shapes checked. */
+function checkpointState(tensors: Map<string, { shape: number[]; data: Float32Array }>, path: string, want: { name: string; shape: number[] }[]): Tensors {
+  const state: Tensors = new Map();
+  for (const w of want) {
+    const t = tensors.get(w.name);
+    if (!t) throw new TrainingStopped('SMC5014', `${path} has no tensor \`${w.name}\``, 'the checkpoint was written for another spec; use the spec (and --set overrides) of its run');
+    const n = w.shape.reduce((a, b) => a * b, 1);
+    if (t.data.length !== n) throw new TrainingStopped('SMC5014', `${path}: \`${w.name}\` has ${t.data.length} values, the spec needs shape [${w.shape.join(', ')}]`, 'use the spec (and --set overrides) of its run');
+    state.set(w.name, t.data);
+  }
+  return state;
 }
 
 /** Loads the parameters of a checkpoint into a backend (optimiser state is not needed to evaluate). */
 export async function loadWeights(model: CompiledModel, backend: Backend, path: string): Promise<void> {
   const ck = readSafetensors(path);
-  const state: Tensors = new Map();
-  for (const p of model.train.graph.params) {
-    const t = ck.tensors.get(p.name);
-    if (!t) throw new TrainingStopped('SMC5014', `${path} has no tensor \`${p.name}\``, 'the checkpoint was written for another spec; evaluate it with the spec of its run');
-    if (t.data.length !== p.shape.reduce((a, b) => a * b, 1)) throw new TrainingStopped('SMC5014', `${path}: \`${p.name}\` has ${t.data.length} values, the spec needs shape [${p.shape.join(', ')}]`, 'evaluate the checkpoint with the spec of its run (and the same --set overrides)');
-    state.set(p.name, t.data);
-  }
-  await backend.setState(state);
+  await backend.setState(checkpointState(ck.tensors, path, model.train.graph.params.map((p) => ({ name: p.name, shape: p.shape }))));
 }

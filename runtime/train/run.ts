@@ -7,6 +7,7 @@ import type { CompiledModel } from '../../compiler/compile.js';
 import type { Backend } from '../backends/backend.js';
 import { conditionCsv, conditionTable, evaluateConditions, METRIC_NAMES, type ConditionResult } from '../eval/conditions.js';
 import { loadWeights, trainSeed, type ProgressSink, type SeedRunResult } from './loop.js';
+import { CheckpointError } from './safetensors.js';
 import type { RunData } from './data-source.js';
 
 export interface RunOptions {
@@ -50,10 +51,27 @@ function copySpec(model: CompiledModel, dir: string): string {
   return join('spec', relative(base, model.specPath));
 }
 
-export function readRunManifest(dir: string): { spec: string; overrides: string[]; seeds: number[]; data: string } | undefined {
+/** What `run.json` records: enough to evaluate the run or resume it exactly as it was started. */
+export interface RunManifest {
+  spec: string;
+  overrides: string[];
+  seeds: number[];
+  /** Absolute path of the data, or `synthetic`. */
+  data: string;
+  max_epochs?: number;
+  max_steps?: number;
+}
+
+export function readRunManifest(dir: string): RunManifest | undefined {
   const p = join(dir, RUN_MANIFEST);
   if (!existsSync(p)) return undefined;
-  return JSON.parse(readFileSync(p, 'utf8'));
+  try {
+    const m = JSON.parse(readFileSync(p, 'utf8')) as RunManifest;
+    if (typeof m.spec !== 'string' || !Array.isArray(m.overrides) || !Array.isArray(m.seeds) || typeof m.data !== 'string') throw new Error('fields missing');
+    return m;
+  } catch (e) {
+    throw new CheckpointError('SMC5015', `${p} is damaged (${(e as Error).message})`, 'the run folder cannot be resumed or evaluated as a run; evaluate a checkpoint directly with `smcirc eval <seed-N/best.safetensors> --spec <spec>`');
+  }
 }
 
 export async function trainRun(o: RunOptions): Promise<RunSummary> {
@@ -73,7 +91,8 @@ export async function trainRun(o: RunOptions): Promise<RunSummary> {
   };
   if (!o.resume || !existsSync(join(dir, RUN_MANIFEST))) {
     const spec = copySpec(model, dir);
-    writeFileSync(join(dir, RUN_MANIFEST), `${JSON.stringify({ spec, overrides: o.overrides, seeds: o.seeds, data: o.dataSource }, null, 2)}\n`);
+    const manifest: RunManifest = { spec, overrides: o.overrides, seeds: o.seeds, data: o.dataSource, max_epochs: o.maxEpochs, max_steps: o.maxSteps };
+    writeFileSync(join(dir, RUN_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
     writeFileSync(join(dir, 'hyperparameters.json'), `${JSON.stringify({ overrides: o.overrides, ...model.settings }, null, 2)}\n`);
     log(`spec ${basename(model.specPath)}, data ${o.dataSource}, seeds ${o.seeds.join(',')}`);
   }

@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { noStackTrace, smcirc } from './cli.js';
+import { noStackTrace, ROOT, smcirc } from './cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'smcirc-data-'));
 const PKL = 'test/fixtures/data/mmsa_unaligned_p4_np1.pkl';
@@ -24,7 +24,7 @@ describe('MMSA data through the CLI', () => {
     const r = smcirc(['train', 'specs/smcir-tiny.smcir', '--backend', 'reference', '--data', PKL, ...FIT, '--max-epochs', '1', '--out', run, '--quiet']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')).data).toBe(PKL);
+    expect(JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')).data).toBe(join(ROOT, PKL));
     const e = smcirc(['eval', run, '--backend', 'reference', '--conditions', 'L,LVA']);
     expect(e.code).toBe(0);
     expect(e.stdout).toMatch(/^L\s/m);

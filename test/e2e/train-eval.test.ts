@@ -122,19 +122,29 @@ describe('bundles', () => {
     expect(r.code).toBe(0);
   });
 
-  test('the generated JavaScript glue runs a train step and a forward', async () => {
+  test('the generated JavaScript glue trains, and evaluates exactly as `smcirc eval`', async () => {
     const { createBundleRuntime } = await import('../../runtime/bundle/runtime.js');
+    const { compileModel } = await import('../../compiler/compile.js');
+    const { loadRunData } = await import('../../runtime/train/data-source.js');
+    const { iterateBatches } = await import('../../runtime/data/index.js');
     const mod = await import(join(bundle, 'model.js'));
     const rt = await createBundleRuntime(bundle, { backend: 'reference' });
     const model = new mod.SmcirTinyModel(rt);
     const B = mod.SmcirTinyModel.trainBatchSize as number;
     const rnd = (n: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 12.9898) * 0.5);
     const batch = { text: rnd(B * 8 * 16), vision: rnd(B * 12 * 6), audio: rnd(B * 10 * 4), label: rnd(B) };
-    const loss = await model.trainStep(batch, 1);
-    expect(Number.isFinite(loss)).toBe(true);
-    const out = await model.forward(batch);
-    expect(out.pred.length).toBe(mod.SmcirTinyModel.forwardBatchSize);
-    await expect(model.forward({ ...batch, text: new Float32Array(3) })).rejects.toThrow(/text: expected/);
+    expect(Number.isFinite(await model.trainStep(batch, 1))).toBe(true);
+    await expect(model.trainStep({ ...batch, text: new Float32Array(3) })).rejects.toThrow(/text: expected 2048 values/);
+    await expect(model.forward(batch)).rejects.toThrow(/needs the DMFD population statistics __stat0/);
+    // the trained run's weights on its test split: the glue's MAE equals the CLI's
+    await model.loadWeights(join(run, 'seed-1111/best.safetensors'));
+    const data = loadRunData(compileModel(join(bundle, 'spec/smcir-tiny.smcir')), undefined);
+    const batches = [...iterateBatches(data.test, mod.SmcirTinyModel.forwardBatchSize, { dropLast: true })].map((b) => ({ text: b.text, vision: b.vision, audio: b.audio, label: b.labels }));
+    const res = await model.evaluate(batches);
+    expect(res.samples).toBe(64);
+    const json = join(tmp, 'glue-eval.json');
+    expect(smcirc(['eval', run, ...REF, '--conditions', 'LVA', '--json', json]).code).toBe(0);
+    expect(res.mae).toBeCloseTo(JSON.parse(readFileSync(json, 'utf8')).conditions[0].metrics.MAE, 4);
     await rt.dispose();
   });
 

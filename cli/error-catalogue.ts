@@ -1,0 +1,53 @@
+// Every error code smcirc prints, with a one-line title, for `smcirc explain`: the front end's catalogue plus
+// the runtime's (GPU 4xxx, kernels 41xx, training/checkpoints/bundles 5xxx, data 6xxx).
+
+import { CATALOGUE } from '../grammar/diagnostics.js';
+
+const RUNTIME: Record<string, string> = {
+  SMC4001: 'no WebGPU adapter: install a GPU driver or mesa-vulkan-drivers >= 23 (lavapipe), or use --backend reference',
+  SMC4002: 'the adapter would not open a device',
+  SMC4003: 'the adapter’s limits are too small for the plan',
+  SMC4010: 'a WebGPU error during a step (validation, out of memory, internal); names the kernel',
+  SMC4011: 'a kernel’s WGSL does not compile; names the kernel',
+  SMC4012: 'a bind group could not be created',
+  SMC4020: 'a plan and its buffers disagree (or a bundle’s kernels differ from this build’s)',
+  SMC4021: 'reading a result back from the GPU failed',
+  SMC4030: 'validate mode: a kernel disagrees with the reference interpreter',
+  SMC4040: 'the GPU device was lost',
+  SMC4101: 'malformed kernel IR (a bug in smcirc)',
+  SMC4102: 'a kernel needs more storage buffers than the adapter allows',
+  SMC4103: 'a construct has no GPU lowering yet',
+  SMC4104: 'memory plan inconsistency (a bug in smcirc)',
+  SMC5001: 'the training split is smaller than one batch',
+  SMC5002: 'training diverged: a NaN or infinite loss or validation error',
+  SMC5003: 'the model has no output `pred`',
+  SMC5010: 'not a valid safetensors file',
+  SMC5011: 'the disk is full (the previous checkpoint is intact)',
+  SMC5012: 'a file could not be written',
+  SMC5013: 'a checkpoint could not be read',
+  SMC5014: 'a checkpoint does not fit the spec (missing tensor or wrong shape)',
+  SMC5015: 'a run folder’s run.json is damaged',
+  SMC5020: 'the model has no DMFD state outputs (state_v, state_a)',
+  SMC5030: 'not a bundle (no manifest.json)',
+  SMC5031: 'a bundle manifest that cannot be read',
+  SMC5032: 'a bundle of another ABI version',
+  SMC5033: 'a file of the bundle is missing',
+  SMC5034: 'the bundle’s spec files were changed after compiling',
+  SMC5035: 'a kernel of the bundle was changed after compiling',
+  SMC5036: 'the output folder of `compile` holds something other than a bundle',
+  SMC6001: 'a data file cannot be opened or read',
+  SMC6002: 'a pickle is truncated or corrupt (with the byte offset)',
+  SMC6003: 'not a pickle at all (e.g. a corrupt download)',
+  SMC6004: 'unsupported pickle content (torch tensors, unknown objects)',
+  SMC6005: 'checksum mismatch against the MMSA-published SHA-256',
+  SMC6010: 'a split (train/valid/test) is missing',
+  SMC6011: 'a required key is missing from a split',
+  SMC6012: 'array lengths disagree inside a split',
+  SMC6013: 'an array’s shape differs from what the spec expects',
+  SMC6014: 'shapes differ between splits',
+  SMC6015: 'an array has the wrong rank or dtype for its key',
+  SMC6020: 'a converted (chunked) data folder is missing or inconsistent',
+  SMC6030: 'bad arguments to a data, metrics or protocol function',
+};
+
+export const ERROR_CODES: Record<string, string> = { ...CATALOGUE, ...RUNTIME };
