@@ -81,17 +81,3 @@ export interface SmcirFile {
   file: string;
   decls: Decl[];
 }
-
-export type DeclKind = Decl['kind'];
-
-/** The name a declaration introduces (imports introduce none; settings sections are named by section). */
-export function declName(d: Decl): string | undefined {
-  switch (d.kind) {
-    case 'import':
-      return undefined;
-    case 'settings':
-      return `${d.section.name} section`;
-    default:
-      return d.name.name;
-  }
-}

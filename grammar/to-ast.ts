@@ -119,7 +119,7 @@ class AstBuilder {
   block(n: CstNode): A.Decl {
     const ch = n.children;
     const model = !!ch.Model;
-    const nameTok = model ? this.tok(ch, 'Identifier', 0) : this.tok(ch, 'Identifier', 0);
+    const nameTok = this.tok(ch, 'Identifier', 0);
     const params: A.BlockParam[] = this.nodes(ch, 'blockParam').map((p) => {
       const pc = p.children;
       const typeTok = this.tok(pc, 'type');

@@ -2,10 +2,11 @@
 // manifest.json last (so a folder without a manifest is never taken for a finished bundle).
 
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type { CompiledModel } from '../compile.js';
 import type { DispatchPlan } from '../kernels/plan.js';
 import { generateGlue } from './glue.js';
+import { specFiles } from '../spec-sources.js';
 import { baseManifest, programManifest, type BundleManifest } from './manifest.js';
 
 export const GENERATOR = 'smcirc 0.1.0';
@@ -14,16 +15,6 @@ export interface WriteBundleOptions {
   overrides: string[];
   plans?: { train: DispatchPlan; forward: DispatchPlan };
   target?: BundleManifest['target'];
-}
-
-/** Spec sources relative to their common folder, so imports keep working inside the bundle. */
-export function specFiles(model: CompiledModel): { files: Map<string, string>; entry: string } {
-  const paths = [...model.sources.keys()];
-  let base = dirname(model.specPath);
-  while (!paths.every((p) => p.startsWith(`${base}/`)) && base !== dirname(base)) base = dirname(base);
-  const files = new Map<string, string>();
-  for (const [p, text] of model.sources) files.set(`spec/${relative(base, p)}`, text);
-  return { files, entry: `spec/${relative(base, model.specPath)}` };
 }
 
 export class BundleDirError extends Error {

@@ -104,9 +104,9 @@ export async function trainSeed(o: SeedRunOptions): Promise<SeedRunResult> {
   await backend.setState(state);
   const maxEpochs = o.maxEpochs ?? t.max_epochs;
   const steps = batchCount(data.train.n, B, true);
-  // A resumed seed that had already stopped early is finished: it is not trained further.
   let epoch = startEpoch;
-  let done = t.early_stop > 0 && badEpochs >= t.early_stop;
+  // A resumed seed that had stopped early, or used up --max-steps, is finished.
+  let done = (t.early_stop > 0 && badEpochs >= t.early_stop) || (o.maxSteps !== undefined && step >= o.maxSteps);
   for (; epoch < maxEpochs && !done; epoch++) {
     const t0 = performance.now();
     let sum = 0;

@@ -1,8 +1,9 @@
 // A training run: the run folder (spec sources, resolved hyperparameters, log, per-seed checkpoints), one
 // training per seed, test metrics per condition with each seed's best weights, and the mean ± std table.
 
-import { appendFileSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, relative } from 'node:path';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { specFiles } from '../../compiler/spec-sources.js';
 import type { CompiledModel } from '../../compiler/compile.js';
 import type { Backend } from '../backends/backend.js';
 import { conditionCsv, conditionTable, evaluateConditions, METRIC_NAMES, type ConditionResult } from '../eval/conditions.js';
@@ -36,19 +37,12 @@ export const RUN_MANIFEST = 'run.json';
 
 /** Copies the spec and everything it imports into `<dir>/spec/`, keeping relative import paths valid. */
 function copySpec(model: CompiledModel, dir: string): string {
-  const root = dirname(model.specPath);
-  const files = [...model.sources.keys()];
-  const base = files.reduce((acc, f) => {
-    let a = acc;
-    while (!f.startsWith(`${a}/`) && a !== '/' && a !== '.') a = dirname(a);
-    return a;
-  }, root);
-  for (const f of files) {
-    const dst = join(dir, 'spec', relative(base, f));
-    mkdirSync(dirname(dst), { recursive: true });
-    copyFileSync(f, dst);
+  const { files, entry } = specFiles(model);
+  for (const [rel, text] of files) {
+    mkdirSync(dirname(join(dir, rel)), { recursive: true });
+    writeFileSync(join(dir, rel), text);
   }
-  return join('spec', relative(base, model.specPath));
+  return entry;
 }
 
 /** What `run.json` records: enough to evaluate the run or resume it exactly as it was started. */

@@ -92,17 +92,46 @@ describe('robustness', () => {
   test('a run killed mid-training resumes from its last checkpoint', async () => {
     const out = join(tmp, 'killed');
     const child = smcircBackground(['train', 'specs/smcir-tiny.smcir', ...REF, '--out', out, '--max-epochs', '6', '--quiet']);
+    // (run.json records --max-epochs, so the resume below stops at 6 as well)
     const last = join(out, 'seed-1111/last.safetensors');
     const t0 = Date.now();
     while (!existsSync(last) && Date.now() - t0 < 60_000) await new Promise((res) => setTimeout(res, 20));
     child.kill('SIGKILL');
     await new Promise((res) => child.once('exit', res));
     const epochAtKill = Number(readSafetensors(last).metadata.epoch);
-    const r = smcirc(['train', '--resume', out, ...REF, '--max-epochs', '6', '--quiet']);
+    const r = smcirc(['train', '--resume', out, ...REF, '--quiet']);
     expect(r.code).toBe(0);
     const log = readFileSync(join(out, 'log.txt'), 'utf8');
     expect(log).toContain(`resuming seed 1111 after epoch ${epochAtKill + 1}`);
     expect(Number(readSafetensors(last).metadata.epoch)).toBeGreaterThan(epochAtKill);
+    // resuming loses nothing: the results equal those of an uninterrupted run
+    const whole = join(tmp, 'uninterrupted');
+    expect(smcirc(['train', 'specs/smcir-tiny.smcir', ...REF, '--out', whole, '--max-epochs', '6', '--quiet']).code).toBe(0);
+    expect(readFileSync(join(out, 'results.csv'), 'utf8')).toBe(readFileSync(join(whole, 'results.csv'), 'utf8'));
+  });
+
+  test('weights that diverge while the loss is still finite stop the run before a checkpoint is overwritten', () => {
+    const out = join(tmp, 'diverged');
+    const r = smcirc(['train', 'specs/smcir-tiny.smcir', ...REF, '--out', out, '--set', 'train.lr=1e38', '--max-steps', '1', '--quiet']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/error SMC5002: the validation L1 became NaN after epoch 1 \(step 1, seed 1111\): the weights diverged/);
+    expect(existsSync(join(out, 'seed-1111/last.safetensors'))).toBe(false);
+  });
+
+  test('a run folder is never overwritten, and a resume cannot change the run', () => {
+    const again = smcirc(['train', 'specs/smcir-tiny.smcir', ...REF, '--out', run, '--max-steps', '1', '--quiet']);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain(`error: ${run} already holds a run`);
+    const changed = smcirc(['train', '--resume', run, ...REF, '--set', 'hidden2=4', '--quiet']);
+    expect(changed.code).toBe(2);
+    expect(changed.stderr).toContain('--resume continues a run exactly as it was started');
+  });
+
+  test('explain knows runtime codes too', () => {
+    const r = smcirc(['explain', 'SMC5011']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('the disk is full');
+    expect(smcirc(['explain', 'SMC9999']).code).toBe(2);
   });
 
   test('a corrupt data file gives a located error, not a stack trace', () => {
