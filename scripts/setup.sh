@@ -20,15 +20,24 @@ if ! mesa_ok; then
       sed -i 's/^\(Suites: bookworm bookworm-updates\)$/\1 bookworm-backports/' "$src"
     fi
     apt-get update -q
-    apt-get install -y -q -t bookworm-backports mesa-vulkan-drivers libvulkan1
+    if apt-cache policy mesa-vulkan-drivers | grep -q 'bookworm-backports'; then
+      apt-get install -y -q -t bookworm-backports mesa-vulkan-drivers libvulkan1
+    else
+      echo "note: bookworm-backports is not among the apt sources (add it to the Suites: line of your Debian entry);" >&2
+      echo "      installing the default mesa-vulkan-drivers, which may be too old for Dawn (--backend reference works)." >&2
+      apt-get install -y -q mesa-vulkan-drivers libvulkan1
+    fi
   else
     echo "note: no Vulkan driver found; install mesa-vulkan-drivers >= 23 and libvulkan1 (as root: bash scripts/setup.sh)," >&2
     echo "      or use a GPU driver; without either, run smcirc with --backend reference (CPU)." >&2
   fi
 fi
 
-if ! command -v node >/dev/null 2>&1; then
-  if [ "$(id -u)" = 0 ]; then apt-get update -q && apt-get install -y -q nodejs npm; else echo "Node.js 20 or newer is needed" >&2; exit 1; fi
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  echo "smcirc needs Node.js 20 or newer (found: $(node --version 2>/dev/null || echo none))." >&2
+  echo "Debian bookworm's nodejs package is 18: install Node 20 (e.g. from NodeSource or with nvm), then rerun." >&2
+  exit 1
 fi
 
 npm ci --no-audit --no-fund

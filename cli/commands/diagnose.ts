@@ -42,7 +42,9 @@ export function flagScores(flags: ArrayLike<number>, truth: ArrayLike<number>): 
 
 export async function runDiagnose(target: string, o: DiagnoseCommandOptions): Promise<number> {
   const run = openRun(target, { spec: o.spec, set: o.set, seed: o.seed, evalBatch: o.batchSize, dmfdStats: o.dmfdStats });
-  const data = loadRunData(run.model, o.data ?? run.data);
+  const dataPath = o.data ?? run.data;
+  const data = loadRunData(run.model, dataPath);
+  process.stderr.write(`data: ${dataPath ?? 'built-in synthetic'} (${o.split} split)\n`);
   const split = splitArrays(data, o.split);
   const backend = await createBackend(o.backend, run.model);
   try {
@@ -60,6 +62,7 @@ export async function runDiagnose(target: string, o: DiagnoseCommandOptions): Pr
     }
     if (o.csv) writeFileSync(o.csv, `${lines.join('\n')}\n`);
     const summary = {
+      data: dataPath ?? 'synthetic',
       split: o.split,
       samples: n,
       dmfd_stats: o.dmfdStats ?? run.model.settings.eval.dmfd_stats,

@@ -28,13 +28,15 @@ export async function runEval(target: string, o: EvalCommandOptions): Promise<nu
   const run = openRun(target, { spec: o.spec, set: o.set, seed: o.seed, evalBatch: o.batchSize, dmfdStats: o.dmfdStats });
   const conditions = o.conditions ? o.conditions.split(',').map((c) => c.trim().toUpperCase()) : run.model.settings.eval.conditions;
   if (o.missingRate !== undefined && !(o.missingRate >= 0 && o.missingRate <= 1)) throw new UsageError(`--missing-rate must be in [0, 1], got ${o.missingRate}`);
-  const data = loadRunData(run.model, o.data ?? run.data);
+  const dataPath = o.data ?? run.data;
+  const data = loadRunData(run.model, dataPath);
+  process.stderr.write(`data: ${dataPath ?? 'built-in synthetic'} (${o.split} split)\n`);
   const backend = await createBackend(o.backend, run.model);
   try {
     await loadWeights(run.model, backend, run.checkpoint);
     const rows = await evaluateConditions(run.model, backend, splitArrays(data, o.split), conditions, o.missingRate);
     process.stdout.write(`${conditionTable(rows)}\n`);
-    const json = { checkpoint: run.checkpoint, split: o.split, dmfd_stats: o.dmfdStats ?? run.model.settings.eval.dmfd_stats, batch_size: run.model.evalBatch, missing_rate: o.missingRate ?? 0, conditions: rows };
+    const json = { checkpoint: run.checkpoint, data: dataPath ?? 'synthetic', split: o.split, dmfd_stats: o.dmfdStats ?? run.model.settings.eval.dmfd_stats, batch_size: run.model.evalBatch, missing_rate: o.missingRate ?? 0, conditions: rows };
     if (o.json) writeFileSync(o.json, `${JSON.stringify(json, null, 2)}\n`);
     if (o.csv) writeFileSync(o.csv, conditionCsv(rows));
   } finally {
