@@ -143,6 +143,14 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('stdlib')
+    .description('list the layers, functions and initialisers a spec can use, with their parameters')
+    .action(async () => {
+      const { runStdlib } = await import('./commands/stdlib.js');
+      process.exitCode = runStdlib();
+    });
+
+  program
     .command('explain')
     .description('explain an error code, e.g. smcirc explain SMC3001')
     .argument('<code>')

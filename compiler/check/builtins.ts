@@ -253,7 +253,7 @@ export const LAYERS: Record<string, LayerDef> = {
   },
   TransformerEncoder: {
     kind: 'layer',
-    doc: 'fairseq/MulT encoder; mix_time = false is the released code’s per-time-step form (§5.2)',
+    doc: 'fairseq/MulT encoder; mix_time = false is the released SMCIR code’s form, which never mixes time steps',
     ctor: [D('d_model'), D('heads', 8), D('layers', 2), D('ffn_mult', 4), B('pre_ln', true), B('final_ln', true), B('causal', true), B('scale_input', true), B('mix_time', true), N('dropout', 0.1)],
     call: [T('x')],
     build: (ctx, c, a) =>

@@ -33,6 +33,14 @@ describe('smcirc check', () => {
     expect(smcirc(['frobnicate']).code).toBe(2);
   });
 
+  test('stdlib lists every layer and function the checker knows', async () => {
+    const { FUNCTIONS, LAYERS } = await import('../../compiler/check/builtins.js');
+    const r = smcirc(['stdlib']);
+    expect(r.code).toBe(0);
+    for (const name of [...Object.keys(LAYERS), ...Object.keys(FUNCTIONS)]) expect(r.stdout).toMatch(new RegExp(`^  ${name}\\(`, 'm'));
+    expect(r.stdout).toContain('interpolate(x, length, align_corners = false)');
+  });
+
   test('a missing file is an error, not a crash', () => {
     const r = smcirc(['check', 'specs/nope.smcir']);
     expect(r.code).toBe(1);
