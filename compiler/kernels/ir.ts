@@ -183,34 +183,53 @@ export interface JointMiKernel {
 }
 
 /**
- * Parameters live in arenas (params, grads, m, v: same layout). A block is a range of vec4 slots with one group;
- * blocks are what workgroups of the norm and update kernels walk.
+ * The optimizer arena: the packed output of the `adam_update` routine (compiler/ir/routines/adam.ts), updated in
+ * place. Parameters at [0, size), m at [size, 2·size), v at [2·size, 3·size), each parameter's step count at
+ * 3·size + i and the gradient norm after them. Gradients live in an arena of their own with the parameters'
+ * layout. A block is a range of vec4 slots of one parameter; blocks are what workgroups of the kernels walk.
  */
 export interface OptimizerLayout {
-  /** Arena length in f32 elements (multiple of 4). */
+  /** Length of the parameter region in f32 elements (multiple of 4). */
   size: number;
-  blocks: { start: number; end: number; group: number }[]; // f32 element ranges, multiples of 4
+  /** Element range and group of each parameter (starts are multiples of 4; the gaps stay zero). */
+  params: { start: number; length: number; group: number }[];
+  /** f32 element ranges, multiples of 4, in parameter order. */
+  blocks: { start: number; end: number; param: number }[];
   groups: { lr: number; weightDecay: number }[];
 }
 
-/**
- * Global-norm clipping prologue + step bookkeeping: partial sums of squares per block, then one invocation that
- * writes state = [norm, clipScale, step, 1/bias_correction1, 1/sqrt(bias_correction2)] (step incremented).
- * inputs [grads], outputs [partials [blocks], state [8] (read_write)].
- */
+/** Sums of squares of the gradients per block. inputs [grads], outputs [partials [blocks]]. */
 export interface GradNormKernel {
   kind: 'grad-norm';
+  name: string;
+  layout: OptimizerLayout;
+  inputs: [BufferDecl];
+  outputs: [BufferDecl];
+}
+
+/**
+ * One invocation after the partial sums: the global norm (written after the step counts) and the clip scale;
+ * per parameter whether it is used (sum of squares > 0, or always when `skipUnused` is false), its step count
+ * (incremented when used) and bias corrections. inputs [partials], outputs [arena (read_write),
+ * coefs [4 + 4·params]: (clipScale, 0, 0, 0), then per parameter (used, bias_correction1, sqrt(bias_correction2), 0)].
+ */
+export interface AdamStepKernel {
+  kind: 'adam-step';
   name: string;
   layout: OptimizerLayout;
   /** 0 or undefined: no clipping (scale 1). */
   maxNorm?: number;
   beta1: number;
   beta2: number;
+  skipUnused: boolean;
   inputs: [BufferDecl];
   outputs: [BufferDecl, BufferDecl];
 }
 
-/** torch.optim.Adam (coupled L2 weight decay, bias correction) over the arena; inputs [grads, state], outputs [params, m, v] (read_write). */
+/**
+ * torch.optim.Adam (coupled L2 weight decay, bias correction) over the arena, skipping unused parameters;
+ * inputs [grads, coefs], outputs [arena] (read_write).
+ */
 export interface AdamKernel {
   kind: 'adam';
   name: string;
@@ -219,7 +238,7 @@ export interface AdamKernel {
   beta2: number;
   eps: number;
   inputs: [BufferDecl, BufferDecl];
-  outputs: [BufferDecl, BufferDecl, BufferDecl];
+  outputs: [BufferDecl];
 }
 
 export type RoutineKernel =
@@ -229,6 +248,7 @@ export type RoutineKernel =
   | CountMiKernel
   | JointMiKernel
   | GradNormKernel
+  | AdamStepKernel
   | AdamKernel;
 
 export type Kernel = ExprKernel | MatmulKernel | RoutineKernel;

@@ -7,14 +7,14 @@ import { generateExprKernel } from './wgsl-expr.js';
 import { generateMatmulKernel } from './wgsl-matmul.js';
 import { generateLstmBackward, generateLstmForward } from './wgsl-lstm.js';
 import { generateCountMi, generateHistEntropy, generateJointMi } from './wgsl-histogram.js';
-import { generateAdam, generateGradNorm } from './wgsl-optimizer.js';
+import { generateAdam, generateAdamStep, generateGradNorm } from './wgsl-optimizer.js';
 
 export interface LowerOptions {
   /** Matmuls as one invocation per output with scalar loads (benchmark baseline). */
   naiveMatmul?: boolean;
 }
 
-/** One IR kernel becomes one lowered kernel (two for grad-norm: partial sums, then the finaliser). */
+/** One IR kernel becomes one lowered kernel. */
 export function lowerKernel(k: Kernel, cfg: KernelConfig, opts: LowerOptions = {}): LoweredKernel[] {
   validateKernel(k, cfg.maxStorageBuffers);
   switch (k.kind) {
@@ -25,7 +25,8 @@ export function lowerKernel(k: Kernel, cfg: KernelConfig, opts: LowerOptions = {
     case 'hist-entropy': return [generateHistEntropy(k, cfg)];
     case 'count-mi': return [generateCountMi(k, cfg)];
     case 'joint-mi': return [generateJointMi(k, cfg)];
-    case 'grad-norm': return generateGradNorm(k, cfg);
+    case 'grad-norm': return [generateGradNorm(k, cfg)];
+    case 'adam-step': return [generateAdamStep(k)];
     case 'adam': return [generateAdam(k, cfg)];
   }
 }

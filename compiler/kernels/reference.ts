@@ -334,37 +334,47 @@ function evalRoutine(k: Exclude<Kernel, ExprKernel | MatmulKernel>, env: TensorE
     case 'grad-norm': {
       const g = env.get(k.inputs[0].name)!;
       const partials = get(env, k.outputs[0].name, k.outputs[0].size);
-      const state = get(env, k.outputs[1].name, k.outputs[1].size);
-      let total = 0;
       k.layout.blocks.forEach((b, i) => {
         let s = 0;
         for (let j = b.start; j < b.end; j++) s += g[j]! * g[j]!;
         partials[i] = s;
-        total += s;
       });
-      const norm = Math.sqrt(total);
-      state[0] = norm;
-      state[1] = k.maxNorm ? Math.min(1, k.maxNorm / (norm + 1e-6)) : 1;
-      state[2] = state[2]! + 1;
-      state[3] = 1 - Math.pow(k.beta1, state[2]!);
-      state[4] = Math.sqrt(1 - Math.pow(k.beta2, state[2]!));
+      return;
+    }
+    case 'adam-step': {
+      const partials = env.get(k.inputs[0].name)!;
+      const arena = get(env, k.outputs[0].name, k.outputs[0].size);
+      const coefs = get(env, k.outputs[1].name, k.outputs[1].size);
+      const steps = 3 * k.layout.size;
+      const sums = k.layout.params.map(() => 0);
+      k.layout.blocks.forEach((b, i) => (sums[b.param]! += partials[i]!));
+      sums.forEach((s, i) => {
+        const used = !k.skipUnused || s > 0 ? 1 : 0;
+        const t = (arena[steps + i] = arena[steps + i]! + used);
+        const tb = Math.max(t, 1);
+        coefs.set([used, 1 - Math.pow(k.beta1, tb), Math.sqrt(1 - Math.pow(k.beta2, tb))], 4 + 4 * i);
+      });
+      const norm = Math.sqrt(sums.reduce((a, b) => a + b, 0));
+      arena[steps + sums.length] = norm;
+      coefs[0] = k.maxNorm ? Math.min(1, k.maxNorm / (norm + 1e-6)) : 1;
       return;
     }
     case 'adam': {
       const g = env.get(k.inputs[0].name)!;
-      const state = env.get(k.inputs[1].name)!;
-      const p = env.get(k.outputs[0].name)!;
-      const m = get(env, k.outputs[1].name, p.length);
-      const v = get(env, k.outputs[2].name, p.length);
-      const [clip, bc1, bc2sqrt] = [state[1]!, state[3]!, state[4]!];
+      const coefs = env.get(k.inputs[1].name)!;
+      const a = env.get(k.outputs[0].name)!;
+      const [M, V] = [k.layout.size, 2 * k.layout.size];
       for (const blk of k.layout.blocks) {
-        const { lr, weightDecay } = k.layout.groups[blk.group]!;
+        const c = 4 + 4 * blk.param;
+        if (coefs[c] === 0) continue;
+        const { lr, weightDecay } = k.layout.groups[k.layout.params[blk.param]!.group]!;
+        const [bc1, bc2sqrt] = [coefs[c + 1]!, coefs[c + 2]!];
         for (let i = blk.start; i < blk.end; i++) {
-          const gi = f(g[i]! * clip) + weightDecay * p[i]!;
-          m[i] = m[i]! + (1 - k.beta1) * (gi - m[i]!);
-          v[i] = v[i]! * k.beta2 + (1 - k.beta2) * gi * gi;
-          const denom = Math.sqrt(v[i]!) / bc2sqrt + k.eps;
-          p[i] = p[i]! - (lr / bc1) * (m[i]! / denom);
+          const gi = f(g[i]! * coefs[0]!) + weightDecay * a[i]!;
+          a[M + i] = a[M + i]! * k.beta1 + (1 - k.beta1) * gi;
+          a[V + i] = a[V + i]! * k.beta2 + (1 - k.beta2) * gi * gi;
+          const denom = Math.sqrt(a[V + i]!) / bc2sqrt + k.eps;
+          a[i] = a[i]! - (lr / bc1) * (a[M + i]! / denom);
         }
       }
       return;

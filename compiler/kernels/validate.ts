@@ -8,7 +8,7 @@ import { KernelError } from './errors.js';
 export function storageBindingCount(k: Kernel): number {
   const base = kernelReads(k).length + kernelWrites(k).length;
   if (k.kind === 'adam') return base + 2;
-  if (k.kind === 'grad-norm') return base + 1;
+  if (k.kind === 'grad-norm' || k.kind === 'adam-step') return base + 1;
   return base;
 }
 

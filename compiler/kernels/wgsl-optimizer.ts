@@ -1,17 +1,29 @@
-// WGSL for the optimizer: global-norm partial sums, the one-invocation finaliser (clip scale, step count, bias
-// corrections) and torch.optim.Adam over the parameter arena, one workgroup per block, vec4 throughout.
-import type { AdamKernel, GradNormKernel, OptimizerLayout } from './ir.js';
+// WGSL for the optimizer over its arena: per-block gradient sums of squares, the one-invocation step kernel (norm,
+// clip scale, per-parameter used flags, step counts, bias corrections) and torch.optim.Adam, vec4 throughout.
+import type { AdamKernel, AdamStepKernel, GradNormKernel, OptimizerLayout } from './ir.js';
 import type { KernelConfig } from './select.js';
 import type { LoweredKernel } from './lowered.js';
 import { commentText, f32Literal, grid1d, header } from './wgsl-common.js';
 
-/** Optimizer state words: [norm, clipScale, step, biasCorrection1, sqrt(biasCorrection2), 0, 0, 0]. */
-export const OPT_STATE_WORDS = 8;
+/** Coefficient words: (clipScale, 0, 0, 0), then per parameter (used, biasCorrection1, sqrt(biasCorrection2), 0). */
+export const coefWords = (layout: OptimizerLayout): number => 4 + 4 * layout.params.length;
 
-/** Block table: per block (start/4, end/4, group, 0) in vec4 slots. */
+/** Block table: per block (start/4, end/4, parameter, group) in vec4 slots. */
 export function blockTable(layout: OptimizerLayout): Uint32Array {
   const t = new Uint32Array(Math.max(1, layout.blocks.length) * 4);
-  layout.blocks.forEach((b, i) => t.set([b.start / 4, b.end / 4, b.group, 0], i * 4));
+  layout.blocks.forEach((b, i) => t.set([b.start / 4, b.end / 4, b.param, layout.params[b.param]!.group], i * 4));
+  return t;
+}
+
+/** Parameter table: per parameter (first block, end block, 0, 0). */
+export function paramTable(layout: OptimizerLayout): Uint32Array {
+  const t = new Uint32Array(Math.max(1, layout.params.length) * 4);
+  let b = 0;
+  layout.params.forEach((_, i) => {
+    const first = b;
+    while (b < layout.blocks.length && layout.blocks[b]!.param === i) b++;
+    t.set([first, b, 0, 0], i * 4);
+  });
   return t;
 }
 
@@ -21,14 +33,13 @@ export function groupTable(layout: OptimizerLayout): Float32Array {
   return t;
 }
 
-export function generateGradNorm(k: GradNormKernel, cfg: KernelConfig): LoweredKernel[] {
+export function generateGradNorm(k: GradNormKernel, cfg: KernelConfig): LoweredKernel {
   const nb = k.layout.blocks.length;
   const wg = cfg.elementwiseWorkgroup;
-  const table = `${k.name}.blocks`;
-  const partials = [
-    header('grad-norm-partials', `${k.name}.partials`),
+  const wgsl = [
+    header('grad-norm', k.name),
     `@group(0) @binding(0) var<storage, read> grads: array<vec4<f32>>; // ${commentText(k.inputs[0].name)}`,
-    `@group(0) @binding(1) var<storage, read> blocks: array<vec4<u32>>; // block table`,
+    '@group(0) @binding(1) var<storage, read> blocks: array<vec4<u32>>; // block table',
     `@group(0) @binding(2) var<storage, read_write> partials: array<f32>; // ${commentText(k.outputs[0].name)}`,
     `@compute @workgroup_size(${wg})`,
     'fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {',
@@ -41,11 +52,28 @@ export function generateGradNorm(k: GradNormKernel, cfg: KernelConfig): LoweredK
     '}',
     '',
   ].join('\n');
+  return {
+    name: k.name,
+    wgsl,
+    bindings: [
+      { tensor: k.inputs[0].name, access: 'read' },
+      { tensor: `${k.name}.blocks`, access: 'read', data: blockTable(k.layout) },
+      { tensor: k.outputs[0].name, access: 'read_write' },
+    ],
+    workgroups: grid1d(nb, wg, cfg.maxWorkgroupsPerDim),
+  };
+}
+
+export function generateAdamStep(k: AdamStepKernel): LoweredKernel {
+  const np = k.layout.params.length;
+  const steps = 3 * k.layout.size;
   const maxNorm = k.maxNorm ?? 0;
-  const finalize = [
-    header('grad-norm-finalize', `${k.name}.finalize`),
-    `@group(0) @binding(0) var<storage, read> partials: array<f32>; // ${commentText(k.outputs[0].name)}`,
-    `@group(0) @binding(1) var<storage, read_write> state: array<f32>; // ${commentText(k.outputs[1].name)}`,
+  const wgsl = [
+    header('adam-step', k.name),
+    `@group(0) @binding(0) var<storage, read> partials: array<f32>; // ${commentText(k.inputs[0].name)}`,
+    '@group(0) @binding(1) var<storage, read> params: array<vec4<u32>>; // (first block, end block) per parameter',
+    `@group(0) @binding(2) var<storage, read_write> arena: array<f32>; // ${commentText(k.outputs[0].name)}`,
+    `@group(0) @binding(3) var<storage, read_write> coefs: array<f32>; // ${commentText(k.outputs[1].name)}`,
     '// 1 - b^t = -expm1(t ln b): a series for small |t ln b| keeps the relative error near 1e-7 (pow loses ~1e-5)',
     'fn smc_one_minus_pow(lnb: f32, t: f32) -> f32 {',
     '  let x = t * lnb;',
@@ -55,75 +83,74 @@ export function generateGradNorm(k: GradNormKernel, cfg: KernelConfig): LoweredK
     '@compute @workgroup_size(1)',
     'fn main() {',
     '  var total = 0.0;',
-    `  for (var i = 0; i < ${nb}; i++) { total = total + partials[i]; }`,
+    `  for (var i = 0u; i < ${np}u; i++) {`,
+    '    let r = params[i];',
+    '    var s = 0.0;',
+    '    for (var b = r.x; b < r.y; b++) { s = s + partials[b]; }',
+    '    total = total + s;',
+    // torch skips a parameter whose .grad is None: here, an all-zero gradient
+    k.skipUnused ? '    let used = select(0.0, 1.0, s > 0.0);' : '    let used = 1.0;',
+    `    let t = arena[${steps}u + i] + used;`,
+    `    arena[${steps}u + i] = t;`,
+    '    let tb = max(t, 1.0);',
+    '    coefs[4u + 4u * i] = used;',
+    `    coefs[5u + 4u * i] = smc_one_minus_pow(${f32Literal(Math.log(Math.fround(k.beta1)))}, tb);`,
+    `    coefs[6u + 4u * i] = sqrt(smc_one_minus_pow(${f32Literal(Math.log(Math.fround(k.beta2)))}, tb));`,
+    '  }',
     '  let norm = sqrt(total);',
-    '  state[0] = norm;',
-    maxNorm > 0 ? `  state[1] = min(1.0, ${f32Literal(maxNorm)} / (norm + 1e-6));` : '  state[1] = 1.0;',
-    '  let step = state[2] + 1.0;',
-    '  state[2] = step;',
-    `  state[3] = smc_one_minus_pow(${f32Literal(Math.log(k.beta1))}, step);`,
-    `  state[4] = sqrt(smc_one_minus_pow(${f32Literal(Math.log(k.beta2))}, step));`,
+    `  arena[${steps + np}u] = norm;`,
+    maxNorm > 0 ? `  coefs[0] = min(${f32Literal(maxNorm)} / (norm + 1e-6), 1.0);` : '  coefs[0] = 1.0;',
     '}',
     '',
   ].join('\n');
-  return [
-    {
-      name: `${k.name}.partials`,
-      wgsl: partials,
-      bindings: [
-        { tensor: k.inputs[0].name, access: 'read' },
-        { tensor: table, access: 'read', data: blockTable(k.layout) },
-        { tensor: k.outputs[0].name, access: 'read_write' },
-      ],
-      workgroups: grid1d(nb, wg, cfg.maxWorkgroupsPerDim),
-    },
-    {
-      name: `${k.name}.finalize`,
-      wgsl: finalize,
-      bindings: [
-        { tensor: k.outputs[0].name, access: 'read' },
-        { tensor: k.outputs[1].name, access: 'read_write' },
-      ],
-      workgroups: [1, 1, 1],
-    },
-  ];
+  return {
+    name: k.name,
+    wgsl,
+    bindings: [
+      { tensor: k.inputs[0].name, access: 'read' },
+      { tensor: `${k.name}.params`, access: 'read', data: paramTable(k.layout) },
+      { tensor: k.outputs[0].name, access: 'read_write' },
+      { tensor: k.outputs[1].name, access: 'read_write' },
+    ],
+    workgroups: [1, 1, 1],
+  };
 }
 
 export function generateAdam(k: AdamKernel, cfg: KernelConfig): LoweredKernel {
   const nb = k.layout.blocks.length;
   const wg = cfg.reduction === 'row' ? 64 : cfg.elementwiseWorkgroup;
-  const b1 = f32Literal(k.beta1);
-  const b2 = f32Literal(k.beta2);
+  const [b1, b2] = [f32Literal(k.beta1), f32Literal(k.beta2)];
+  // 1 − β as the graph's constants: rounded from f64, not computed in f32
+  const [c1, c2] = [f32Literal(1 - k.beta1), f32Literal(1 - k.beta2)];
+  const [mAt, vAt] = [k.layout.size / 4, (2 * k.layout.size) / 4];
   const wgsl = [
     header('adam', k.name),
     `@group(0) @binding(0) var<storage, read> grads: array<vec4<f32>>; // ${commentText(k.inputs[0].name)}`,
-    `@group(0) @binding(1) var<storage, read> state: array<f32>; // ${commentText(k.inputs[1].name)}`,
+    `@group(0) @binding(1) var<storage, read> coefs: array<f32>; // ${commentText(k.inputs[1].name)}`,
     '@group(0) @binding(2) var<storage, read> blocks: array<vec4<u32>>; // block table',
     '@group(0) @binding(3) var<storage, read> groups: array<vec4<f32>>; // (lr, weight decay) per group',
-    `@group(0) @binding(4) var<storage, read_write> params: array<vec4<f32>>; // ${commentText(k.outputs[0].name)}`,
-    `@group(0) @binding(5) var<storage, read_write> m1: array<vec4<f32>>; // ${commentText(k.outputs[1].name)}`,
-    `@group(0) @binding(6) var<storage, read_write> m2: array<vec4<f32>>; // ${commentText(k.outputs[2].name)}`,
+    `@group(0) @binding(4) var<storage, read_write> arena: array<vec4<f32>>; // ${commentText(k.outputs[0].name)}: params, m, v`,
     `@compute @workgroup_size(${wg})`,
     'fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3<u32>) {',
     '  let bi = wid.x + wid.y * nwg.x;',
     `  if (bi >= ${nb}u) { return; }`,
     '  let blk = blocks[bi];',
-    '  let grp = groups[blk.z];',
-    '  let lr = grp.x;',
+    '  let c = 4u + 4u * blk.z;',
+    '  if (coefs[c] == 0.0) { return; }',
+    '  let grp = groups[blk.w];',
     '  let wd = grp.y;',
-    '  let clip = state[1];',
-    '  let stepSize = lr / state[3];',
-    '  let bc2sqrt = state[4];',
+    '  let clip = coefs[0];',
+    '  let stepSize = grp.x / coefs[c + 1u];',
+    '  let bc2sqrt = coefs[c + 2u];',
     `  for (var i = blk.x + lid; i < blk.y; i += ${wg}u) {`,
-    '    let p = params[i];',
-    '    let g = grads[i] * clip + wd * p;',
-    // torch: exp_avg.lerp_(grad, 1 - beta1); exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value = 1 - beta2)
-    `    let m = m1[i] + (1.0 - ${b1}) * (g - m1[i]);`,
-    `    let v = m2[i] * ${b2} + (1.0 - ${b2}) * (g * g);`,
-    '    m1[i] = m;',
-    '    m2[i] = v;',
+    '    let p = arena[i];',
+    '    let g = grads[i] * clip + p * wd;',
+    `    let m = arena[${mAt}u + i] * ${b1} + g * ${c1};`,
+    `    let v = arena[${vAt}u + i] * ${b2} + (g * g) * ${c2};`,
+    `    arena[${mAt}u + i] = m;`,
+    `    arena[${vAt}u + i] = v;`,
     `    let denom = sqrt(v) / bc2sqrt + ${f32Literal(k.eps)};`,
-    '    params[i] = p + (-stepSize) * (m / denom);',
+    '    arena[i] = p - stepSize * (m / denom);',
     '  }',
     '}',
     '',
@@ -137,22 +164,25 @@ export function generateAdam(k: AdamKernel, cfg: KernelConfig): LoweredKernel {
       { tensor: `${k.name}.blocks`, access: 'read', data: blockTable(k.layout) },
       { tensor: `${k.name}.groups`, access: 'read', data: groupTable(k.layout) },
       { tensor: k.outputs[0].name, access: 'read_write' },
-      { tensor: k.outputs[1].name, access: 'read_write' },
-      { tensor: k.outputs[2].name, access: 'read_write' },
     ],
     workgroups: grid1d(nb, 1, cfg.maxWorkgroupsPerDim),
   };
 }
 
 /**
- * Splits an arena into blocks of at most `blockElems` f32 elements, one range per parameter (ranges are
- * element offsets, multiples of 4), each tagged with the parameter's group.
+ * The kernels' layout of a parameter region: each parameter split into blocks of at most `blockElems` f32
+ * elements (starts are multiples of 4; a block's end rounds the parameter's length up to a vec4).
  */
-export function optimizerBlocks(ranges: { start: number; length: number; group: number }[], blockElems = 4096): OptimizerLayout['blocks'] {
+export function optimizerLayout(
+  size: number,
+  params: OptimizerLayout['params'],
+  groups: OptimizerLayout['groups'],
+  blockElems = 4096,
+): OptimizerLayout {
   const blocks: OptimizerLayout['blocks'] = [];
-  for (const r of ranges) {
+  params.forEach((r, param) => {
     const end = r.start + Math.ceil(r.length / 4) * 4;
-    for (let s = r.start; s < end; s += blockElems) blocks.push({ start: s, end: Math.min(end, s + blockElems), group: r.group });
-  }
-  return blocks;
+    for (let s = r.start; s < end; s += blockElems) blocks.push({ start: s, end: Math.min(end, s + blockElems), param });
+  });
+  return { size, params, blocks, groups };
 }

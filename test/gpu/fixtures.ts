@@ -1,5 +1,5 @@
-// Kernel fixtures shared by GPU and reference tests: a BiLSTM direction (forward + backward) and the optimizer pair.
-import type { AdamKernel, GradNormKernel, LstmBackwardKernel, LstmForwardKernel, OptimizerLayout } from '../../compiler/kernels/ir.js';
+// Kernel fixtures shared by GPU and reference tests: a BiLSTM direction (forward + backward) and the optimizer kernels.
+import type { AdamKernel, AdamStepKernel, GradNormKernel, LstmBackwardKernel, LstmForwardKernel, OptimizerLayout } from '../../compiler/kernels/ir.js';
 
 export function lstmPair(B: number, T: number, H: number, reverse: boolean, tag: string): [LstmForwardKernel, LstmBackwardKernel] {
   // xproj [B, T, 8H] shared by both directions (this direction's 4H at an offset); hc.<tag> [B, T, 2H] = [h | c]
@@ -24,14 +24,18 @@ export function lstmPair(B: number, T: number, H: number, reverse: boolean, tag:
   return [fwd, bwd];
 }
 
-export function adamKernels(layout: OptimizerLayout, maxNorm: number): [GradNormKernel, AdamKernel] {
+/** Arena length for a layout: params, m, v, then step counts and the norm (vec4-padded). */
+export const arenaSize = (layout: OptimizerLayout): number => 3 * layout.size + Math.ceil((layout.params.length + 1) / 4) * 4;
+
+export function adamKernels(layout: OptimizerLayout, maxNorm: number): [GradNormKernel, AdamStepKernel, AdamKernel] {
+  const arena = { name: 'arena', size: arenaSize(layout) };
+  const coefs = { name: 'coefs', size: 4 + 4 * layout.params.length };
+  const grads = { name: 'grads', size: layout.size };
+  const partials = { name: 'partials', size: layout.blocks.length };
   return [
-    { kind: 'grad-norm', name: 'optim.clip', layout, maxNorm, beta1: 0.9, beta2: 0.999, inputs: [{ name: 'grads', size: layout.size }], outputs: [{ name: 'partials', size: layout.blocks.length }, { name: 'optstate', size: 8 }] },
-    {
-      kind: 'adam', name: 'optim.adam', layout, beta1: 0.9, beta2: 0.999, eps: 1e-8,
-      inputs: [{ name: 'grads', size: layout.size }, { name: 'optstate', size: 8 }],
-      outputs: [{ name: 'params', size: layout.size }, { name: 'm', size: layout.size }, { name: 'v', size: layout.size }],
-    },
+    { kind: 'grad-norm', name: 'optim.norm', layout, inputs: [grads], outputs: [partials] },
+    { kind: 'adam-step', name: 'optim.step', layout, maxNorm, beta1: 0.9, beta2: 0.999, skipUnused: true, inputs: [partials], outputs: [arena, coefs] },
+    { kind: 'adam', name: 'optim.adam', layout, beta1: 0.9, beta2: 0.999, eps: 1e-8, inputs: [grads, coefs], outputs: [arena] },
   ];
 }
 

@@ -3,9 +3,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Kernel } from '../../compiler/kernels/ir.js';
 import { countMi, erf, evalKernel, histBin, type TensorEnv } from '../../compiler/kernels/reference.js';
-import { optimizerBlocks } from '../../compiler/kernels/wgsl-optimizer.js';
+import { optimizerLayout } from '../../compiler/kernels/wgsl-optimizer.js';
 import { randn } from './harness.js';
-import { adamKernels, lstmPair } from './fixtures.js';
+import { adamKernels, arenaSize, lstmPair } from './fixtures.js';
 
 describe('kernel reference semantics', () => {
   it('LSTM backward matches finite differences of the forward (loss = Σ dout·[h|c]) w.r.t. xproj', () => {
@@ -70,14 +70,18 @@ describe('kernel reference semantics', () => {
     expect(erf(3.5)).toBeCloseTo(0.9999992569016276, 6);
   });
 
-  it("Adam's first step moves every parameter by lr·sign(g) (bias correction), weight decay adds wd·p to g", () => {
-    const layout = { size: 8, blocks: optimizerBlocks([{ start: 0, length: 8, group: 0 }]), groups: [{ lr: 0.01, weightDecay: 0 }] };
+  it("Adam's first step moves every used parameter by lr·sign(g) (bias correction); an all-zero gradient skips one", () => {
+    const layout = optimizerLayout(16, [{ start: 0, length: 8, group: 0 }, { start: 8, length: 8, group: 0 }], [{ lr: 0.01, weightDecay: 0 }]);
     const ks: Kernel[] = adamKernels(layout, 0);
-    const p = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]);
-    const g = Float32Array.from([0.5, -0.5, 1e-3, -2, 3, 0.1, -0.1, 1]);
-    const env: TensorEnv = new Map([['params', Float32Array.from(p)], ['grads', g]]);
+    const p = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8, 1, 1, 1, 1, 1, 1, 1, 1]);
+    const g = Float32Array.from([0.5, -0.5, 1e-3, -2, 3, 0.1, -0.1, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+    const arena = new Float32Array(arenaSize(layout));
+    arena.set(p);
+    const env: TensorEnv = new Map([['arena', arena], ['grads', g]]);
     for (const k of ks) evalKernel(k, env);
-    env.get('params')!.forEach((v, i) => expect(v).toBeCloseTo(p[i]! - 0.01 * Math.sign(g[i]!), 5));
-    expect(env.get('optstate')![2]).toBe(1);
+    const a = env.get('arena')!;
+    for (let i = 0; i < 8; i++) expect(a[i]).toBeCloseTo(p[i]! - 0.01 * Math.sign(g[i]!), 5);
+    expect(Array.from(a.subarray(8, 16))).toEqual(Array.from(p.subarray(8)));
+    expect([a[48], a[49]]).toEqual([1, 0]); // step counts: the unused parameter's stays 0
   });
 });

@@ -2,8 +2,8 @@
 // global-norm clipping + Adam over a parameter arena for several steps, and bit-identical repeat runs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kernel, OptimizerLayout } from '../../compiler/kernels/ir.js';
-import { adamKernels, lstmPair } from './fixtures.js';
-import { optimizerBlocks } from '../../compiler/kernels/wgsl-optimizer.js';
+import { adamKernels, arenaSize, lstmPair } from './fixtures.js';
+import { optimizerLayout } from '../../compiler/kernels/wgsl-optimizer.js';
 import { expectClose, noGpuReason, openTestGpu, randn, rng, runOnGpu, runReference, tensorsFor, type Gpu } from './harness.js';
 
 describe.skipIf(!!noGpuReason)('routines on the GPU', () => {
@@ -48,23 +48,29 @@ describe.skipIf(!!noGpuReason)('routines on the GPU', () => {
     expect(got.get('hx')![0]).toBe(0);
   });
 
-  it('global-norm clipping + Adam over an arena with two groups, five steps', async () => {
-    // two parameters at 64-element-aligned offsets (gaps stay zero), groups with different lr / weight decay
-    const ranges = [{ start: 0, length: 50, group: 0 }, { start: 64, length: 4100, group: 1 }];
-    const size = 64 + 4160;
-    const layout: OptimizerLayout = { size, blocks: optimizerBlocks(ranges, 1024), groups: [{ lr: 1e-3, weightDecay: 0 }, { lr: 5e-3, weightDecay: 1e-2 }] };
+  it('global-norm clipping + Adam over an arena with two groups and an unused parameter, five steps', async () => {
+    // parameters at 64-element-aligned offsets (gaps stay zero), groups with different lr / weight decay; the
+    // third parameter's gradient is all zero: it is skipped (value, m, v and step count unchanged)
+    const ranges = [{ start: 0, length: 50, group: 0 }, { start: 64, length: 4100, group: 1 }, { start: 4224, length: 30, group: 1 }];
+    const size = 4288;
+    const layout: OptimizerLayout = optimizerLayout(size, ranges, [{ lr: 1e-3, weightDecay: 0 }, { lr: 5e-3, weightDecay: 1e-2 }], 1024);
     const kernels = adamKernels(layout, 2);
     const mask = new Float32Array(size);
     for (const r of ranges) mask.fill(1, r.start, r.start + r.length);
-    const params = randn(size, 41).map((v, i) => v * mask[i]!);
-    const grads = randn(size, 42, 0.3).map((v, i) => v * mask[i]!);
-    const tensors = tensorsFor(kernels, { params: 'param', m: 'state', v: 'state', optstate: 'state', partials: 'temp' });
-    const got = await runOnGpu(gpu, { tensors, kernels }, { params, grads }, ['params', 'm', 'v', 'optstate'], { steps: 5 });
-    const want = runReference(kernels, { params, grads }, 5);
-    expectClose(got.get('optstate')!.subarray(0, 5), want.get('optstate')!.subarray(0, 5), 1e-5, 0, 'state');
-    expect(got.get('optstate')![1]).toBeLessThan(1); // norm > 2: clipped
+    const arena = new Float32Array(arenaSize(layout));
+    arena.set(randn(size, 41).map((v, i) => v * mask[i]!));
+    const grads = randn(size, 42, 0.3).map((v, i) => (i < 4224 ? v * mask[i]! : 0));
+    const tensors = tensorsFor(kernels, { arena: 'state', partials: 'temp', coefs: 'temp' });
+    const got = await runOnGpu(gpu, { tensors, kernels }, { arena, grads }, ['arena', 'coefs'], { steps: 5 });
+    const want = runReference(kernels, { arena, grads }, 5);
+    expect(got.get('coefs')![0]).toBeLessThan(1); // norm > 2: clipped
+    expectClose(got.get('coefs'), want.get('coefs'), 1e-5, 0, 'coefficients');
+    const a = got.get('arena')!;
+    expect(Array.from(a.subarray(3 * size, 3 * size + 3))).toEqual([5, 5, 0]);
+    expectClose(a.subarray(3 * size + 3, 3 * size + 4), want.get('arena')!.subarray(3 * size + 3, 3 * size + 4), 1e-5, 0, 'norm');
+    for (const r of [ranges[2]!]) expect(Array.from(a.subarray(r.start, r.start + r.length))).toEqual(Array.from(arena.subarray(r.start, r.start + r.length)));
     // atol 1e-6: parameters are O(1), so f32 rounding of p − update is ~1e-7 per step, and some end near 0
-    for (const o of ['params', 'm', 'v']) expectClose(got.get(o), want.get(o), 1e-4, 1e-6, o);
+    expectClose(a.subarray(0, 3 * size), want.get('arena')!.subarray(0, 3 * size), 1e-4, 1e-6, 'params, m, v');
   });
 
   it('two runs of the same plan give bit-identical results', async () => {

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { acc, bin, c, load, un, type ExprKernel, type MatmulKernel } from '../../compiler/kernels/ir.js';
 import { lowerKernel } from '../../compiler/kernels/lower.js';
 import { SOFTWARE_DEFAULTS, selectKernelConfig } from '../../compiler/kernels/select.js';
-import { optimizerBlocks } from '../../compiler/kernels/wgsl-optimizer.js';
+import { optimizerLayout } from '../../compiler/kernels/wgsl-optimizer.js';
 import { adamKernels, lstmPair } from './fixtures.js';
 
 const cfg = selectKernelConfig(SOFTWARE_DEFAULTS);
@@ -53,9 +53,8 @@ describe('generated WGSL', () => {
   });
   it('LSTM forward (reverse direction) and Adam', () => {
     expect(lowerKernel(lstmPair(2, 3, 4, true, 'r')[0], cfg)[0]!.wgsl).toMatchSnapshot();
-    const layout = { size: 64, blocks: optimizerBlocks([{ start: 0, length: 64, group: 0 }]), groups: [{ lr: 1e-3, weightDecay: 1e-4 }] };
-    const [norm, adam] = adamKernels(layout, 2);
-    const lowered = [...lowerKernel(norm, cfg), ...lowerKernel(adam, cfg)];
+    const layout = optimizerLayout(64, [{ start: 0, length: 64, group: 0 }], [{ lr: 1e-3, weightDecay: 1e-4 }]);
+    const lowered = adamKernels(layout, 2).flatMap((k) => lowerKernel(k, cfg));
     expect(lowered.map((l) => l.wgsl).join('\n')).toMatchSnapshot();
   });
   it('codegen is deterministic and constants print exactly', () => {
