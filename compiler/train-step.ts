@@ -1,7 +1,9 @@
-// The train step as one graph: forward + loss + backward + global-norm clipping + torch.optim.Adam (coupled L2
-// weight decay, bias correction, eps, per-group lr / weight decay). State = params, Adam m and v, step count.
+// The train step as one graph: forward + loss + backward, then global-norm clipping + torch.optim.Adam (coupled L2
+// weight decay, bias correction, eps, per-group lr / weight decay) as one `adam_update` routine. State = params,
+// Adam m and v, step counts.
 import { GraphBuilder, numel, type Graph, type ParamInfo } from './ir/graph.js';
 import { gradients } from './autodiff.js';
+import { adamLayout } from './ir/routines/index.js';
 import type { TrainSettings } from './check/settings.js';
 
 export interface OptimizerGroup {
@@ -103,59 +105,38 @@ export function buildTrainStep(forward: Graph, o: TrainStepOptions): TrainStep {
   const updated = trainable.filter((p) => raw.has(p.node));
   const untouched = trainable.filter((p) => !raw.has(p.node)).map((p) => p.name);
   const c = (v: number): number => g.scalar(v);
-
-  // clip_grad_norm_: total = ‖(‖g_i‖)_i‖₂, coef = min(max / (total + 1e-6), 1)
-  let gradNorm = c(0);
-  const grads = new Map<string, number>();
-  const sumSq = new Map<string, number>();
-  g.scoped('clip', () => {
-    for (const p of updated) {
-      const gr = raw.get(p.node)!;
-      sumSq.set(p.name, g.sum(g.unary('square', gr), g.shape(gr).map((_, i) => i)));
-    }
-    gradNorm = g.unary('sqrt', [...sumSq.values()].reduce((a, b) => g.add2(a, b), c(0)));
-    const coef = o.maxGradNorm == null ? undefined : g.binary('min', g.div(c(o.maxGradNorm), g.add2(gradNorm, c(1e-6))), c(1));
-    for (const p of updated) {
-      const gr = raw.get(p.node)!;
-      grads.set(p.name, coef === undefined ? gr : g.mul(gr, coef));
-    }
-  });
-
-  const state: StateBinding[] = [];
   const skipUnused = o.skipUnused ?? true;
+  const state: StateBinding[] = [];
+  const grads = new Map<string, number>();
+  let gradNorm = c(0);
   g.scoped('adam', () => {
     const t = g.input(STEP_INPUT, []);
     state.push({ name: STEP_INPUT, kind: 'step', shape: [], node: t, update: g.add2(t, c(1)) });
-    for (const p of updated) {
-      const grp = paramGroup(p, o);
-      g.scoped(p.name, () => {
-        const m = g.input(mName(p.name), p.shape);
-        const v = g.input(vName(p.name), p.shape);
-        const tp = g.input(tName(p.name), []);
-        // torch skips a parameter whose .grad is None (not used this step): here, an all-zero gradient
-        const used = skipUnused ? g.binary('gt', sumSq.get(p.name)!, c(0)) : c(1);
-        const t1 = g.add2(tp, used);
-        const tb = g.binary('max', t1, c(1));
-        const bc1 = g.sub(c(1), g.binary('pow', c(b1), tb));
-        const bc2sqrt = g.unary('sqrt', g.sub(c(1), g.binary('pow', c(b2), tb)));
-        let gr = grads.get(p.name)!;
-        if (grp.weightDecay !== 0) gr = g.add2(gr, g.mul(p.node, c(grp.weightDecay)));
-        let m1 = g.add2(g.mul(m, c(b1)), g.mul(gr, c(1 - b1)));
-        let v1 = g.add2(g.mul(v, c(b2)), g.mul(g.unary('square', gr), c(1 - b2)));
-        const denom = g.add2(g.div(g.unary('sqrt', v1), bc2sqrt), c(eps));
-        const stepSize = g.div(c(grp.lr), bc1);
-        let p1 = g.sub(p.node, g.mul(stepSize, g.div(m1, denom)));
-        if (skipUnused) {
-          p1 = g.select(used, p1, p.node);
-          m1 = g.select(used, m1, m);
-          v1 = g.select(used, v1, v);
-        }
-        state.push({ name: p.name, kind: 'param', shape: [...p.shape], node: p.node, update: p1, param: p.name });
-        state.push({ name: mName(p.name), kind: 'adam_m', shape: [...p.shape], node: m, update: m1, param: p.name });
-        state.push({ name: vName(p.name), kind: 'adam_v', shape: [...p.shape], node: v, update: v1, param: p.name });
-        state.push({ name: tName(p.name), kind: 'step', shape: [], node: tp, update: t1, param: p.name });
-      });
-    }
+    if (!updated.length) return;
+    const m = updated.map((p) => g.input(mName(p.name), p.shape));
+    const v = updated.map((p) => g.input(vName(p.name), p.shape));
+    const tp = updated.map((p) => g.input(tName(p.name), []));
+    const groups = updated.map((p) => paramGroup(p, o));
+    // clipping, the update and the skip-unused test over every parameter at once: one routine, one packed result
+    const packed = g.routine('adam_update', [...updated.map((p) => raw.get(p.node)!), ...updated.map((p) => p.node), ...m, ...v, ...tp], {
+      params: updated.length, beta1: b1, beta2: b2, eps, maxNorm: o.maxGradNorm ?? 0, skipUnused,
+      lrs: groups.map((x) => x.lr).join(','), wds: groups.map((x) => x.weightDecay).join(','),
+    });
+    const lay = adamLayout(updated.map((p) => numel(p.shape)));
+    const part = (at: number, shape: number[]): number => g.reshape(g.slice(packed, 0, at, at + numel(shape)), shape);
+    gradNorm = part(3 * lay.region + updated.length, []);
+    // the clipped gradients (what torch's .grad holds after clip_grad_norm_), for inspection: the update clips itself
+    const coef = o.maxGradNorm == null ? undefined : g.binary('min', g.div(c(o.maxGradNorm), g.add2(gradNorm, c(1e-6))), c(1));
+    updated.forEach((p, i) => {
+      const gr = raw.get(p.node)!;
+      grads.set(p.name, coef === undefined ? gr : g.mul(gr, coef));
+      const at = lay.offsets[i]!;
+      const shape = [...p.shape];
+      state.push({ name: p.name, kind: 'param', shape, node: p.node, update: part(at, shape), param: p.name });
+      state.push({ name: mName(p.name), kind: 'adam_m', shape, node: m[i]!, update: part(lay.region + at, shape), param: p.name });
+      state.push({ name: vName(p.name), kind: 'adam_v', shape, node: v[i]!, update: part(2 * lay.region + at, shape), param: p.name });
+      state.push({ name: tName(p.name), kind: 'step', shape: [], node: tp[i]!, update: part(3 * lay.region + i, []), param: p.name });
+    });
   });
   g.output('loss', loss);
   g.output('grad_norm', gradNorm);

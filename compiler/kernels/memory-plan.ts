@@ -70,7 +70,8 @@ export function planMemory(tensors: PlanTensor[], alignment = 256): MemoryPlan {
     const base = byName.get(t.alias.of);
     const p = place.get(t.alias.of);
     if (!base || !p || base.alias) throw new KernelError('SMC4104', `tensor ${t.name} aliases ${t.alias.of}, which has no buffer of its own`);
-    if (t.alias.byteOffset % alignment !== 0) {
+    // only a bound alias needs an aligned offset (one read and written by copies only, e.g. a step count, does not)
+    if (t.first >= 0 && t.alias.byteOffset % alignment !== 0) {
       throw new KernelError('SMC4104', `tensor ${t.name} sits at byte ${t.alias.byteOffset} of ${t.alias.of}, not a multiple of ${alignment}`);
     }
     if (t.alias.byteOffset + t.bytes > base.bytes) throw new KernelError('SMC4104', `tensor ${t.name} overruns ${t.alias.of}`);

@@ -165,11 +165,33 @@ function findEpilogues(graph: Graph, users: number[][], pinned: Set<number>): { 
 
 const sameShape = (a: readonly number[], b: readonly number[]): boolean => a.length === b.length && a.every((d, i) => d === b[i]);
 
+/**
+ * A part of a routine's packed result taken by slices and reshapes that is contiguous in it: a kept node of this
+ * kind needs no copy, the lowering gives it a tensor inside the routine's (e.g. the train step's new state).
+ */
+export function isRoutinePart(graph: Graph, id: number): boolean {
+  const chain: Node[] = [];
+  let x = graph.nodes[id]!;
+  while ((x.attrs.op === 'slice' || x.attrs.op === 'reshape') && x.inputs.length) {
+    chain.push(x);
+    x = graph.nodes[x.inputs[0]!]!;
+  }
+  if (x.attrs.op !== 'routine' || !chain.length) return false;
+  let v: View | undefined = contiguousView(tensorName(x), x.shape);
+  let shape = x.shape;
+  for (const n of chain.reverse()) {
+    v = n.attrs.op === 'slice' ? sliceView(v, n.attrs.starts) : reshapeView(v, shape, n.shape);
+    if (!v) return false;
+    shape = n.shape;
+  }
+  return isContiguous(v, shape);
+}
+
 export function planFusion(graph: Graph, opts: FusionOptions): FusionPlan {
   const nodes = graph.nodes;
   const users: number[][] = nodes.map(() => []);
   for (const n of nodes) for (const i of n.inputs) users[i]!.push(n.id);
-  const mat = new Set<number>([...(opts.keep ?? []), ...graph.outputs.values()]);
+  const mat = new Set<number>([...(opts.keep ?? []), ...graph.outputs.values()].filter((id) => !isRoutinePart(graph, id)));
   const fused = opts.mode === 'fused';
   const { epilogues, absorbed } = fused ? findEpilogues(graph, users, mat) : { epilogues: new Map<number, MatmulEpilogue>(), absorbed: new Set<number>() };
   // a keepdims reduction over trailing axes may be evaluated inside the kernel that consumes it (full rows)

@@ -1,11 +1,12 @@
 // Lowering: a graph (e.g. the whole train step) + fusion decisions → a kernel program: one kernel per
 // materialised node (elementwise trees and reductions with inlined producers, matmuls on strided views) and the
-// explicit kernel sequences of routines (LSTM, DMFD histograms).
+// explicit kernel sequences of routines (LSTM, DMFD histograms, the optimizer: lower-optimizer.ts).
 import { numel, type Graph, type Node } from '../ir/graph.js';
 import { KernelError } from '../kernels/errors.js';
 import { acc, bin, c, contiguousStrides, coord, kernelWrites, sel, un, type BufferDecl, type Expr, type Kernel, type MatmulKernel, type MatmulOperand } from '../kernels/ir.js';
 import type { KernelProgram, ProgramTensor } from '../kernels/plan.js';
-import { planFusion, tensorName, type FusionOptions, type FusionPlan, type MatmulEpilogue } from './fusion.js';
+import { isRoutinePart, planFusion, tensorName, type FusionOptions, type FusionPlan, type MatmulEpilogue } from './fusion.js';
+import { lowerAdamUpdate } from './lower-optimizer.js';
 import { mergeKernels } from './merge-kernels.js';
 import { broadcastMap, identityMap, loadMap, permuteMap, shiftMap, type CoordMap, type View } from './views.js';
 
@@ -216,6 +217,14 @@ export function lowerGraphToKernels(graph: Graph, opts: LowerGraphOptions): Lowe
     addTensor({ name, size: numel(n.shape), role, ...(init ? { init } : {}) });
     tensorOf.set(n.id, name);
   }
+  // kept parts of a routine's packed result (fusion leaves them unmaterialised): tensors inside the routine's
+  for (const id of keep) {
+    const v = views[id];
+    if (mat.has(id) || !v || !isRoutinePart(graph, id)) continue;
+    const base = tensors.find((t) => t.name === v.tensor)!;
+    if (base.role === 'temp') base.role = 'output';
+    tensorOf.set(id, addTensor({ name: tensorName(nodes[id]!), size: numel(nodes[id]!.shape), role: 'output', alias: { of: v.tensor, offset: v.offset } }));
+  }
   const kernels: Kernel[] = [];
   const kernelNodes: number[][] = [];
   const emit = (k: Kernel, done: number[] = []): void => {
@@ -242,6 +251,10 @@ export function lowerGraphToKernels(graph: Graph, opts: LowerGraphOptions): Lowe
     }
     if (a.op === 'matmul') {
       emit(lowerMatmul(graph, n, views, decl), [n.id]);
+      continue;
+    }
+    if (a.op === 'routine' && a.name === 'adam_update') {
+      lowerAdamUpdate(n, { graph, views, tensors, decl, addTensor, emit });
       continue;
     }
     if (a.op === 'routine') {

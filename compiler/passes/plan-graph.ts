@@ -31,12 +31,18 @@ export function planGraph(graph: Graph, cfg: KernelConfig, opts: PlanGraphOption
 
 /** Copies after each step: every state update's tensor → the state's input / parameter tensor. */
 export function trainStepCopies(step: TrainStep, lowered: LoweredGraph): { from: string; to: string }[] {
-  const live = new Set(lowered.program.tensors.map((t) => t.name));
+  const byName = new Map(lowered.program.tensors.map((t) => [t.name, t]));
+  // where a tensor lives: its arena and offset (state updated in place has its new value where it is read)
+  const at = (name: string): string => {
+    let [base, offset] = [name, 0];
+    for (let t = byName.get(name); t?.alias; t = byName.get(t.alias.of)) [base, offset] = [t.alias.of, offset + t.alias.offset];
+    return `${base}@${offset}`;
+  };
   const out: { from: string; to: string }[] = [];
   for (const s of step.state) {
     const from = lowered.tensorOf.get(step.graph.outputs.get(`new:${s.name}`)!);
     const to = tensorName(step.graph.nodes[s.node]!);
-    if (from && from !== to && live.has(to)) out.push({ from, to });
+    if (from && byName.has(to) && at(from) !== at(to)) out.push({ from, to });
   }
   return out;
 }

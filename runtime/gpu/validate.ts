@@ -28,6 +28,10 @@ export async function validateAgainstInterpreter(gg: GpuGraph, feeds: Feeds, opt
   if (plan.dispatches.length !== program.kernels.length) throw new GpuError('SMC4030', 'validate mode needs one dispatch per kernel');
   const nodeOfTensor = new Map<string, number>();
   for (const [id, t] of tensorOf) nodeOfTensor.set(t, id);
+  const sizes = new Map(program.tensors.map((t) => [t.name, t.size]));
+  const members = new Map<string, string[]>();
+  for (const t of program.tensors) if (t.alias) members.set(t.alias.of, [...(members.get(t.alias.of) ?? []), t.name]);
+  const within = (name: string): string[] => [name, ...(members.get(name) ?? []).flatMap(within)];
   for (const [name, v] of feeds) {
     try {
       gg.feed(name, Float32Array.from(v));
@@ -37,12 +41,13 @@ export async function validateAgainstInterpreter(gg: GpuGraph, feeds: Feeds, opt
   }
   for (let i = 0; i < program.kernels.length; i++) {
     const k = program.kernels[i]!;
-    // isolate the kernel: its inputs hold the interpreter's values (errors do not compound)
-    for (const b of k.inputs) {
-      const id = nodeOfTensor.get(b.name);
+    // isolate the kernel: its inputs, and the tensors placed inside them (an arena's members), hold the
+    // interpreter's values (errors do not compound)
+    for (const name of k.inputs.flatMap((b) => within(b.name))) {
+      const id = nodeOfTensor.get(name);
       if (id === undefined) continue;
       const ref = values[id]!;
-      if (ref.length === b.size) gg.executor.write(b.name, Float32Array.from(ref));
+      if (ref.length === sizes.get(name)) gg.executor.write(name, Float32Array.from(ref));
     }
     const done = kernelNodes[i] ?? [];
     const names = done.map((id) => tensorOf.get(id)).filter((t): t is string => !!t);
