@@ -23,6 +23,8 @@ export interface MatmulEpilogue {
   activation?: 'relu' | 'gelu' | 'tanh' | 'sigmoid';
   /** Same shape as the output, contiguous. */
   residual?: number;
+  /** The root transposes a 2-D result (which must be contiguous anyway): the kernel writes Cᵀ. */
+  transpose?: boolean;
 }
 
 export interface FusionPlan {
@@ -117,12 +119,17 @@ function viewRoot(graph: Graph, x: number): number {
 const ACTIVATIONS = new Set(['relu', 'gelu', 'tanh', 'sigmoid']);
 const MAT_BY_DEFAULT = new Set(['matmul', 'routine', 'reduce', 'input', 'param', 'tensor']);
 
-/** Finds matmul → [× const] → [+ bias vector] → [activation] → [+ residual] chains of single-use nodes. */
+/**
+ * Finds matmul → [× const] → [+ bias vector] → [activation] → [+ residual | transpose] chains of single-use nodes.
+ */
 function findEpilogues(graph: Graph, users: number[][], pinned: Set<number>): { epilogues: Map<number, MatmulEpilogue>; absorbed: Set<number> } {
   const nodes = graph.nodes;
   const epilogues = new Map<number, MatmulEpilogue>();
   const absorbed = new Set<number>();
   const single = (id: number): number | undefined => (users[id]!.length === 1 && !pinned.has(id) ? users[id]![0] : undefined);
+  // a routine input, directly or through reshapes, or a kept node: materialised contiguous whatever its producer
+  const needsContiguous = (id: number): boolean =>
+    pinned.has(id) || users[id]!.some((u) => nodes[u]!.attrs.op === 'routine' || (nodes[u]!.attrs.op === 'reshape' && needsContiguous(u)));
   const other = (u: Node, id: number): number | undefined => (u.inputs.length === 2 && u.inputs.filter((i) => i === id).length === 1 ? u.inputs.find((i) => i !== id) : undefined);
   for (const m of nodes) {
     if (m.attrs.op !== 'matmul') continue;
@@ -155,6 +162,14 @@ function findEpilogues(graph: Graph, users: number[][], pinned: Set<number>): { 
       chain.push(cur);
       cur = uid;
       if (stage === 4) break;
+    }
+    // a transposed weight gradient read by the optimizer: the matmul writes Cᵀ instead of a copy doing it
+    const t = single(cur);
+    const tn = t === undefined ? undefined : nodes[t]!;
+    if (stage < 4 && m.shape.length === 2 && tn?.attrs.op === 'permute' && tn.attrs.perm.join() === '1,0' && needsContiguous(tn.id)) {
+      ep.transpose = true;
+      chain.push(cur);
+      cur = tn.id;
     }
     if (!chain.length) continue;
     for (const c of chain) absorbed.add(c);

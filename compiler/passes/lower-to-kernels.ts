@@ -405,7 +405,8 @@ function lowerMatmul(graph: Graph, n: Node, views: (View | undefined)[], decl: (
     extra.residual = { input: inputs.length - 1, offset: rv.offset };
     parts.push('residual');
   }
-  return {
+  if (ep?.transpose) parts.push('transpose');
+  const k: MatmulKernel = {
     kind: 'matmul',
     name: kernelLabel(root, parts.join('+')),
     batch: [dims[0]!.d, dims[1]!.d],
@@ -416,6 +417,10 @@ function lowerMatmul(graph: Graph, n: Node, views: (View | undefined)[], decl: (
     output: decl(tensorName(root)),
     ...extra,
   };
+  if (!ep?.transpose) return k;
+  // Cᵀ = Bᵀ·Aᵀ: the operands swap and read transposed, and a bias along n runs along the rows
+  const t = (o: MatmulOperand): MatmulOperand => ({ ...o, rowStride: o.colStride, colStride: o.rowStride });
+  return { ...k, M: N, N: M, a: t(k.b), b: t(k.a), ...(k.bias ? { bias: { ...k.bias, along: 'm' as const } } : {}) };
 }
 
 function lowerRoutine(
