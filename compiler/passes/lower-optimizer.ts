@@ -4,7 +4,7 @@
 import { numel, type Graph, type Node } from '../ir/graph.js';
 import { adamLayout, numberList } from '../ir/routines/index.js';
 import { KernelError } from '../kernels/errors.js';
-import type { BufferDecl, Kernel } from '../kernels/ir.js';
+import { kernelWrites, type BufferDecl, type Kernel } from '../kernels/ir.js';
 import type { ProgramTensor } from '../kernels/plan.js';
 import { coefWords, optimizerLayout } from '../kernels/wgsl-optimizer.js';
 import { tensorName } from './fusion.js';
@@ -101,4 +101,23 @@ export function lowerAdamUpdate(n: Node, cx: OptimizerLoweringContext): void {
     kind: 'adam', name: label('adam_update'), layout, beta1, beta2, eps: Number(params.eps),
     inputs: [cx.decl(grads), cx.decl(coefs)], outputs: [cx.decl(arena)],
   }, [n.id]);
+}
+
+/**
+ * WebGPU rejects a dispatch that binds one buffer both read-only and writable: no kernel may read a tensor placed
+ * in an arena and write another tensor of the same arena (an in-place update binds the arena once, read_write).
+ */
+export function checkArenaHazards(kernels: Kernel[], tensors: ProgramTensor[]): void {
+  const byName = new Map(tensors.map((t) => [t.name, t]));
+  const arenaOf = (name: string): string => {
+    let t = byName.get(name);
+    while (t?.alias) t = byName.get(t.alias.of);
+    return t?.name ?? name;
+  };
+  for (const k of kernels) {
+    const written = new Set(kernelWrites(k).map((w) => w.name));
+    const wrote = new Set([...written].map(arenaOf));
+    const bad = k.inputs.find((r) => !written.has(r.name) && wrote.has(arenaOf(r.name)));
+    if (bad) throw new KernelError('SMC4104', `reads ${bad.name} and writes into the same arena, ${arenaOf(bad.name)}`, k.name);
+  }
 }

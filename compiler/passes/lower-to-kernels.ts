@@ -6,7 +6,7 @@ import { KernelError } from '../kernels/errors.js';
 import { acc, bin, c, contiguousStrides, coord, kernelWrites, sel, un, type BufferDecl, type Expr, type Kernel, type MatmulKernel, type MatmulOperand } from '../kernels/ir.js';
 import type { KernelProgram, ProgramTensor } from '../kernels/plan.js';
 import { isRoutinePart, planFusion, tensorName, type FusionOptions, type FusionPlan, type MatmulEpilogue } from './fusion.js';
-import { lowerAdamUpdate } from './lower-optimizer.js';
+import { checkArenaHazards, lowerAdamUpdate } from './lower-optimizer.js';
 import { mergeKernels } from './merge-kernels.js';
 import { broadcastMap, identityMap, loadMap, permuteMap, shiftMap, type CoordMap, type View } from './views.js';
 
@@ -347,8 +347,10 @@ export function lowerGraphToKernels(graph: Graph, opts: LowerGraphOptions): Lowe
     const kept = tensors.filter((t) => t.role !== 'temp' || live.has(t.name));
     const keptNames = new Set(kept.map((t) => t.name));
     for (const [id, t] of [...tensorOf]) if (!keptNames.has(t)) tensorOf.delete(id);
+    checkArenaHazards(merged, kept);
     return { program: { tensors: kept, kernels: merged }, kernelNodes: nodesOf, tensorOf, fusion: plan };
   }
+  checkArenaHazards(kernels, tensors);
   return { program: { tensors, kernels }, kernelNodes, tensorOf, fusion: plan };
 }
 
