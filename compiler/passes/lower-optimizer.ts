@@ -106,6 +106,7 @@ export function lowerAdamUpdate(n: Node, cx: OptimizerLoweringContext): void {
 /**
  * WebGPU rejects a dispatch that binds one buffer both read-only and writable: no kernel may read a tensor placed
  * in an arena and write another tensor of the same arena (an in-place update binds the arena once, read_write).
+ * And once Adam has updated an arena in place, no kernel may read the old state placed in it.
  */
 export function checkArenaHazards(kernels: Kernel[], tensors: ProgramTensor[]): void {
   const byName = new Map(tensors.map((t) => [t.name, t]));
@@ -114,10 +115,15 @@ export function checkArenaHazards(kernels: Kernel[], tensors: ProgramTensor[]): 
     while (t?.alias) t = byName.get(t.alias.of);
     return t?.name ?? name;
   };
+  const oldState = new Set(tensors.filter((t) => t.alias && (t.role === 'param' || t.role === 'input')).map((t) => t.name));
+  const updated = new Set<string>();
   for (const k of kernels) {
     const written = new Set(kernelWrites(k).map((w) => w.name));
     const wrote = new Set([...written].map(arenaOf));
     const bad = k.inputs.find((r) => !written.has(r.name) && wrote.has(arenaOf(r.name)));
     if (bad) throw new KernelError('SMC4104', `reads ${bad.name} and writes into the same arena, ${arenaOf(bad.name)}`, k.name);
+    const stale = k.inputs.find((r) => oldState.has(r.name) && updated.has(arenaOf(r.name)));
+    if (stale) throw new KernelError('SMC4104', `reads ${stale.name} after the optimizer updated it in place`, k.name);
+    if (k.kind === 'adam') updated.add(arenaOf(k.outputs[0].name));
   }
 }

@@ -1,5 +1,5 @@
 // Lowering of the train step's adam_update routine (CPU only): state in the optimizer arena, updated in place
-// (no state copies but the global step count), three optimizer kernels; the arena hazard check.
+// (no state copies but the global step count), three optimizer kernels; the arena hazard checks.
 import { describe, expect, it } from 'vitest';
 import { buildModelCase } from '../goldens/model-case.js';
 import { planTrainStep } from '../../compiler/passes/plan-graph.js';
@@ -35,5 +35,18 @@ describe('adam_update lowering', () => {
     ];
     expect(() => checkArenaHazards([k], tensors)).toThrow(KernelError);
     expect(() => checkArenaHazards([k], tensors.map((t) => (t.name === 'a' ? { ...t, alias: undefined } : t)))).not.toThrow();
+  });
+
+  it('refuses a kernel that reads a parameter after the optimizer updated it in place', () => {
+    const step = buildModelCase().step;
+    const { lowered } = planTrainStep(step, { ...selectKernelConfig(SOFTWARE_DEFAULTS), maxStorageBuffers: 16 });
+    const { tensors, kernels } = lowered.program;
+    const p = tensors.find((t) => t.role === 'param' && t.alias)!;
+    const late: ExprKernel = {
+      kind: 'expr', name: 'late', shape: [1], inputs: [{ name: p.name, size: p.size }],
+      outputs: [{ name: 'late.out', size: 1, expr: load(0, [1]) }],
+    };
+    expect(() => checkArenaHazards(kernels, tensors)).not.toThrow();
+    expect(() => checkArenaHazards([...kernels, late], [...tensors, { name: 'late.out', size: 1, role: 'temp' }])).toThrow(/after the optimizer/);
   });
 });
