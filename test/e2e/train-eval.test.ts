@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { readSafetensors } from '../../runtime/train/safetensors.js';
-import { noStackTrace, smcirc, smcircBackground } from './cli.js';
+import { spawnSync } from 'node:child_process';
+import { noStackTrace, ROOT, smcirc, smcircBackground } from './cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'smcirc-e2e-'));
 const run = join(tmp, 'run');
@@ -175,6 +176,21 @@ describe('bundles', () => {
     expect(smcirc(['eval', run, ...REF, '--conditions', 'LVA', '--json', json]).code).toBe(0);
     expect(res.mae).toBeCloseTo(JSON.parse(readFileSync(json, 'utf8')).conditions[0].metrics.MAE, 4);
     await rt.dispose();
+  });
+
+  test('a user script runs the bundle through the package export `smcirc/bundle`', () => {
+    const script = [
+      "import { createBundleRuntime } from 'smcirc/bundle';",
+      `const { SmcirTinyModel } = await import(${JSON.stringify(join(bundle, 'model.js'))});`,
+      `const model = new SmcirTinyModel(await createBundleRuntime(${JSON.stringify(bundle)}, { backend: 'reference' }));`,
+      'const B = SmcirTinyModel.trainBatchSize;',
+      'const f = (n) => Float32Array.from({ length: n }, (_, i) => Math.cos(i));',
+      'const loss = await model.trainStep({ text: f(B * 128), vision: f(B * 72), audio: f(B * 40), label: f(B) });',
+      'console.log(Number.isFinite(loss) ? "ok" : "bad");',
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toBe('ok');
   });
 
   test('a bundle whose spec was edited is refused', () => {
