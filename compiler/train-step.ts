@@ -1,9 +1,11 @@
 // The train step as one graph: forward + loss + backward, then global-norm clipping + torch.optim.Adam (coupled L2
-// weight decay, bias correction, eps, per-group lr / weight decay) as one `adam_update` routine. State = params,
-// Adam m and v, step counts.
+// weight decay, bias correction, eps, per-group lr / weight decay) as one `adam_update` routine, or (optimizer:
+// 'primitives') as per-parameter graph ops (compiler/optimizer-primitives.ts). State = params, Adam m and v, step
+// counts.
 import { GraphBuilder, numel, type Graph, type ParamInfo } from './ir/graph.js';
 import { gradients } from './autodiff.js';
 import { adamLayout } from './ir/routines/index.js';
+import { emitPrimitiveOptimizer } from './optimizer-primitives.js';
 import type { TrainSettings } from './check/settings.js';
 
 export interface OptimizerGroup {
@@ -33,6 +35,12 @@ export interface TrainStepOptions {
    * as unused: its value, m, v and step count stay as they are (default true).
    */
   skipUnused?: boolean;
+  /**
+   * How clipping + Adam are emitted: one `adam_update` routine (default; updated in place on the GPU), or ordinary
+   * per-parameter graph ops (one kernel per primitive when unfused; the state is copied back after each step).
+   * Both compute the same values and give the same TrainStep shape.
+   */
+  optimizer?: 'routine' | 'primitives';
 }
 
 export function globToRegExp(glob: string): RegExp {
@@ -92,26 +100,41 @@ export const vName = (p: string): string => `adam.v.${p}`;
 /** Per-parameter Adam step count (torch keeps one per parameter; it does not advance while the grad is None). */
 export const tName = (p: string): string => `adam.t.${p}`;
 
+/** The global step count `adam.step`, advanced by one each step. */
+export function globalStepBinding(g: GraphBuilder): StateBinding {
+  const t = g.input(STEP_INPUT, []);
+  return { name: STEP_INPUT, kind: 'step', shape: [], node: t, update: g.add2(t, g.scalar(1)) };
+}
+
 export function buildTrainStep(forward: Graph, o: TrainStepOptions): TrainStep {
   const g = GraphBuilder.from(forward);
   const forwardSize = forward.nodes.length;
   const loss = typeof o.loss === 'number' ? o.loss : forward.outputs.get(o.loss);
   if (loss === undefined) throw new Error(`train step: no forward output \`${String(o.loss)}\``);
   if (g.shape(loss).length !== 0) throw new Error(`train step: the loss must be a scalar, got [${g.shape(loss).join(', ')}]`);
-  const [b1, b2] = o.betas ?? [0.9, 0.999];
-  const eps = o.eps ?? 1e-8;
   const trainable = forward.params.filter((p) => !p.frozen);
   const raw = g.scoped('backward', () => gradients(g, loss, trainable.map((p) => p.node)));
   const updated = trainable.filter((p) => raw.has(p.node));
   const untouched = trainable.filter((p) => !raw.has(p.node)).map((p) => p.name);
+  const done = (gradNorm: number, state: StateBinding[], grads: Map<string, number>): TrainStep => {
+    g.output('loss', loss);
+    g.output('grad_norm', gradNorm);
+    for (const s of state) g.output(`new:${s.name}`, s.update);
+    return { graph: g.build(), loss, gradNorm, state, grads, forwardSize, untouched };
+  };
+  if (o.optimizer === 'primitives') {
+    const r = emitPrimitiveOptimizer(g, updated, raw, o);
+    return done(r.gradNorm, r.state, r.grads);
+  }
+  const [b1, b2] = o.betas ?? [0.9, 0.999];
+  const eps = o.eps ?? 1e-8;
   const c = (v: number): number => g.scalar(v);
   const skipUnused = o.skipUnused ?? true;
   const state: StateBinding[] = [];
   const grads = new Map<string, number>();
   let gradNorm = c(0);
   g.scoped('adam', () => {
-    const t = g.input(STEP_INPUT, []);
-    state.push({ name: STEP_INPUT, kind: 'step', shape: [], node: t, update: g.add2(t, c(1)) });
+    state.push(globalStepBinding(g));
     if (!updated.length) return;
     const m = updated.map((p) => g.input(mName(p.name), p.shape));
     const v = updated.map((p) => g.input(vName(p.name), p.shape));
@@ -138,10 +161,7 @@ export function buildTrainStep(forward: Graph, o: TrainStepOptions): TrainStep {
       state.push({ name: tName(p.name), kind: 'step', shape: [], node: tp[i]!, update: part(3 * lay.region + i, []), param: p.name });
     });
   });
-  g.output('loss', loss);
-  g.output('grad_norm', gradNorm);
-  for (const s of state) g.output(`new:${s.name}`, s.update);
-  return { graph: g.build(), loss, gradNorm, state, grads, forwardSize, untouched };
+  return done(gradNorm, state, grads);
 }
 
 /** Initial optimiser state for a step: the given parameter values, zero m and v, step count 0. */
