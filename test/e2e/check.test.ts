@@ -5,44 +5,44 @@ import { describe, expect, test } from 'vitest';
 import { noStackTrace, smcirc } from './cli.js';
 
 describe('smcirc check', () => {
-  test('reports the SMCIR parameter counts for MOSI', () => {
-    const r = smcirc(['check', 'specs/smcir.smcir']);
+  test('reports the SMCIR parameter counts for MOSI', async () => {
+    const r = await smcirc(['check', 'specs/smcir.smcir']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('model without head: 55,359,507; head: 16,641');
     expect(r.stdout).toMatch(/dmfd\s+DMFD\s+0 \(\+ 101,888 frozen\)/);
     expect(r.stdout).toMatch(/vision\s+\[64, 500, 20\]/);
   });
 
-  test('overrides change the summary', () => {
-    const r = smcirc(['check', 'specs/smcir-tiny.smcir', '--set', 'hidden2=4', '--batch', '3']);
+  test('overrides change the summary', async () => {
+    const r = await smcirc(['check', 'specs/smcir-tiny.smcir', '--set', 'hidden2=4', '--batch', '3']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/text\s+\[3, 8, 16\]/);
   });
 
-  test('a broken spec gives a located diagnostic and exit code 1', () => {
-    const r = smcirc(['check', 'test/fixtures/bad-specs/unknown-name/main.smcir']);
+  test('a broken spec gives a located diagnostic and exit code 1', async () => {
+    const r = await smcirc(['check', 'test/fixtures/bad-specs/unknown-name/main.smcir']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('test/fixtures/bad-specs/unknown-name/main.smcir:7:19: error SMC2001: unknown name `hiden2`');
     expect(r.stderr).toContain('hint: did you mean `hidden2`?');
     expect(noStackTrace(r.stderr)).toBe(true);
   });
 
-  test('usage errors exit with code 2', () => {
-    expect(smcirc(['check']).code).toBe(2);
-    expect(smcirc(['check', 'specs/smcir.smcir', '--batch', 'zero']).code).toBe(2);
-    expect(smcirc(['frobnicate']).code).toBe(2);
+  test('usage errors exit with code 2', async () => {
+    expect((await smcirc(['check'])).code).toBe(2);
+    expect((await smcirc(['check', 'specs/smcir.smcir', '--batch', 'zero'])).code).toBe(2);
+    expect((await smcirc(['frobnicate'])).code).toBe(2);
   });
 
   test('stdlib lists every layer and function the checker knows', async () => {
     const { FUNCTIONS, LAYERS } = await import('../../compiler/check/builtins.js');
-    const r = smcirc(['stdlib']);
+    const r = await smcirc(['stdlib']);
     expect(r.code).toBe(0);
     for (const name of [...Object.keys(LAYERS), ...Object.keys(FUNCTIONS)]) expect(r.stdout).toMatch(new RegExp(`^  ${name}\\(`, 'm'));
     expect(r.stdout).toContain('interpolate(x, length, align_corners = false)');
   });
 
-  test('a missing file is an error, not a crash', () => {
-    const r = smcirc(['check', 'specs/nope.smcir']);
+  test('a missing file is an error, not a crash', async () => {
+    const r = await smcirc(['check', 'specs/nope.smcir']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('error SMC2007');
     expect(noStackTrace(r.stderr)).toBe(true);

@@ -14,14 +14,14 @@ const run = join(tmp, 'run');
 const REF = ['--backend', 'reference'];
 
 describe('train → eval → diagnose (reference backend)', () => {
-  beforeAll(() => {
-    const r = smcirc(['train', 'specs/smcir-tiny.smcir', ...REF, '--out', run, '--max-epochs', '2', '--seed', '1111', '--quiet']);
+  beforeAll(async () => {
+    const r = await smcirc(['train', 'specs/smcir-tiny.smcir', ...REF, '--out', run, '--max-epochs', '2', '--seed', '1111', '--quiet']);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout.trim()).toBe(run);
   });
 
-  test('the run folder has the spec, hyperparameters, log, checkpoints and results', () => {
+  test('the run folder has the spec, hyperparameters, log, checkpoints and results', async () => {
     for (const f of ['run.json', 'hyperparameters.json', 'log.txt', 'results.json', 'results.csv', 'spec/smcir-tiny.smcir', 'spec/smcir.smcir', 'seed-1111/best.safetensors', 'seed-1111/last.safetensors', 'seed-1111/results.json']) {
       expect(existsSync(join(run, f)), f).toBe(true);
     }
@@ -34,9 +34,9 @@ describe('train → eval → diagnose (reference backend)', () => {
     expect(readFileSync(join(run, 'log.txt'), 'utf8')).toMatch(/epoch 2: train loss \d+\.\d{4}, valid L1/);
   });
 
-  test('eval prints MMSA metrics per condition and writes JSON', () => {
+  test('eval prints MMSA metrics per condition and writes JSON', async () => {
     const json = join(tmp, 'eval.json');
-    const r = smcirc(['eval', run, ...REF, '--conditions', 'L,LV,LA,LVA', '--json', json]);
+    const r = await smcirc(['eval', run, ...REF, '--conditions', 'L,LV,LA,LVA', '--json', json]);
     expect(r.code).toBe(0);
     expect(r.stdout.split('\n')[0]).toMatch(/^condition\s+Has0_acc_2\s+Has0_F1_score\s+Non0_acc_2/);
     const res = JSON.parse(readFileSync(json, 'utf8'));
@@ -44,18 +44,18 @@ describe('train → eval → diagnose (reference backend)', () => {
     expect(res.conditions[3].metrics.Corr).toBeGreaterThan(0.3);
   });
 
-  test('evaluation does not depend on the batch size with population DMFD statistics', () => {
+  test('evaluation does not depend on the batch size with population DMFD statistics', async () => {
     const a = join(tmp, 'a.json');
     const b = join(tmp, 'b.json');
-    expect(smcirc(['eval', run, ...REF, '--batch-size', '7', '--json', a]).code).toBe(0);
-    expect(smcirc(['eval', run, ...REF, '--batch-size', '16', '--json', b]).code).toBe(0);
+    expect((await smcirc(['eval', run, ...REF, '--batch-size', '7', '--json', a])).code).toBe(0);
+    expect((await smcirc(['eval', run, ...REF, '--batch-size', '16', '--json', b])).code).toBe(0);
     const pick = (f: string) => JSON.parse(readFileSync(f, 'utf8')).conditions;
     expect(pick(a)).toEqual(pick(b));
   });
 
-  test('diagnose writes per-sample states and scores the flags against planted missingness', () => {
+  test('diagnose writes per-sample states and scores the flags against planted missingness', async () => {
     const csv = join(tmp, 'states.csv');
-    const r = smcirc(['diagnose', run, ...REF, '--csv', csv]);
+    const r = await smcirc(['diagnose', run, ...REF, '--csv', csv]);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/flagged missing: V \d+\.\d% {2}A \d+\.\d% {2}both \d+\.\d%/);
     expect(r.stdout).toMatch(/vision vs planted: precision \d\.\d{3} {2}recall \d\.\d{3}/);
@@ -66,9 +66,9 @@ describe('train → eval → diagnose (reference backend)', () => {
   });
 });
 
-test('several seeds end with a mean ± std table', () => {
+test('several seeds end with a mean ± std table', async () => {
   const out = join(tmp, 'seeds');
-  const r = smcirc(['train', 'specs/smcir-tiny.smcir', ...REF, '--out', out, '--seeds', '1111-1112', '--max-epochs', '1']);
+  const r = await smcirc(['train', 'specs/smcir-tiny.smcir', ...REF, '--out', out, '--seeds', '1111-1112', '--max-epochs', '1']);
   expect(r.code).toBe(0);
   expect(r.stderr).toContain('mean ± std over 2 seeds');
   expect(r.stderr).toMatch(/^LVA\s+\d+\.\d{3} ± \d+\.\d{3}/m);
@@ -79,9 +79,9 @@ test('several seeds end with a mean ± std table', () => {
 });
 
 describe('robustness', () => {
-  test('a NaN in training stops the run cleanly, naming epoch, step and batch', () => {
+  test('a NaN in training stops the run cleanly, naming epoch, step and batch', async () => {
     const out = join(tmp, 'nan');
-    const r = smcirc(['train', 'specs/smcir-tiny.smcir', ...REF, '--out', out, '--set', 'train.inject_nan_at_step=20', '--quiet']);
+    const r = await smcirc(['train', 'specs/smcir-tiny.smcir', ...REF, '--out', out, '--set', 'train.inject_nan_at_step=20', '--quiet']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/error SMC5002: the loss became NaN at epoch 2, step 20, batch 4 of 16 \(seed 1111\)/);
     expect(r.stderr).toContain(join(out, 'seed-1111', 'last.safetensors'));
@@ -100,45 +100,45 @@ describe('robustness', () => {
     child.kill('SIGKILL');
     await new Promise((res) => child.once('exit', res));
     const epochAtKill = Number(readSafetensors(last).metadata.epoch);
-    const r = smcirc(['train', '--resume', out, ...REF, '--quiet']);
+    const r = await smcirc(['train', '--resume', out, ...REF, '--quiet']);
     expect(r.code).toBe(0);
     const log = readFileSync(join(out, 'log.txt'), 'utf8');
     expect(log).toContain(`resuming seed 1111 after epoch ${epochAtKill + 1}`);
     expect(Number(readSafetensors(last).metadata.epoch)).toBeGreaterThan(epochAtKill);
     // resuming loses nothing: the results equal those of an uninterrupted run
     const whole = join(tmp, 'uninterrupted');
-    expect(smcirc(['train', 'specs/smcir-tiny.smcir', ...REF, '--out', whole, '--max-epochs', '6', '--quiet']).code).toBe(0);
+    expect((await smcirc(['train', 'specs/smcir-tiny.smcir', ...REF, '--out', whole, '--max-epochs', '6', '--quiet'])).code).toBe(0);
     expect(readFileSync(join(out, 'results.csv'), 'utf8')).toBe(readFileSync(join(whole, 'results.csv'), 'utf8'));
   });
 
-  test('weights that diverge while the loss is still finite stop the run before a checkpoint is overwritten', () => {
+  test('weights that diverge while the loss is still finite stop the run before a checkpoint is overwritten', async () => {
     const out = join(tmp, 'diverged');
-    const r = smcirc(['train', 'specs/smcir-tiny.smcir', ...REF, '--out', out, '--set', 'train.lr=1e38', '--max-steps', '1', '--quiet']);
+    const r = await smcirc(['train', 'specs/smcir-tiny.smcir', ...REF, '--out', out, '--set', 'train.lr=1e38', '--max-steps', '1', '--quiet']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/error SMC5002: the validation L1 became NaN after epoch 1 \(step 1, seed 1111\): the weights diverged/);
     expect(existsSync(join(out, 'seed-1111/last.safetensors'))).toBe(false);
   });
 
-  test('a run folder is never overwritten, and a resume cannot change the run', () => {
-    const again = smcirc(['train', 'specs/smcir-tiny.smcir', ...REF, '--out', run, '--max-steps', '1', '--quiet']);
+  test('a run folder is never overwritten, and a resume cannot change the run', async () => {
+    const again = await smcirc(['train', 'specs/smcir-tiny.smcir', ...REF, '--out', run, '--max-steps', '1', '--quiet']);
     expect(again.code).toBe(2);
     expect(again.stderr).toContain(`error: ${run} already holds a run`);
-    const changed = smcirc(['train', '--resume', run, ...REF, '--set', 'hidden2=4', '--quiet']);
+    const changed = await smcirc(['train', '--resume', run, ...REF, '--set', 'hidden2=4', '--quiet']);
     expect(changed.code).toBe(2);
     expect(changed.stderr).toContain('--resume continues a run exactly as it was started');
   });
 
-  test('explain knows runtime codes too', () => {
-    const r = smcirc(['explain', 'SMC5011']);
+  test('explain knows runtime codes too', async () => {
+    const r = await smcirc(['explain', 'SMC5011']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('the disk is full');
-    expect(smcirc(['explain', 'SMC9999']).code).toBe(2);
+    expect((await smcirc(['explain', 'SMC9999'])).code).toBe(2);
   });
 
-  test('a corrupt data file gives a located error, not a stack trace', () => {
+  test('a corrupt data file gives a located error, not a stack trace', async () => {
     const bad = join(tmp, 'bad.pkl');
     writeFileSync(bad, Buffer.from([0x80, 0x04, 0x95, 0x10, 0, 0, 0, 0, 0, 0, 0, 0x7d]));
-    const r = smcirc(['train', 'specs/smcir-tiny.smcir', ...REF, '--data', bad, '--out', join(tmp, 'bad'), '--quiet']);
+    const r = await smcirc(['train', 'specs/smcir-tiny.smcir', ...REF, '--data', bad, '--out', join(tmp, 'bad'), '--quiet']);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/error SMC60\d\d/);
     expect(noStackTrace(r.stderr)).toBe(true);
@@ -147,8 +147,8 @@ describe('robustness', () => {
 
 describe('bundles', () => {
   const bundle = join(tmp, 'bundle');
-  beforeAll(() => {
-    const r = smcirc(['compile', 'specs/smcir-tiny.smcir', '-o', bundle]);
+  beforeAll(async () => {
+    const r = await smcirc(['compile', 'specs/smcir-tiny.smcir', '-o', bundle]);
     expect(r.code).toBe(0);
   });
 
@@ -173,12 +173,12 @@ describe('bundles', () => {
     const res = await model.evaluate(batches);
     expect(res.samples).toBe(64);
     const json = join(tmp, 'glue-eval.json');
-    expect(smcirc(['eval', run, ...REF, '--conditions', 'LVA', '--json', json]).code).toBe(0);
+    expect((await smcirc(['eval', run, ...REF, '--conditions', 'LVA', '--json', json])).code).toBe(0);
     expect(res.mae).toBeCloseTo(JSON.parse(readFileSync(json, 'utf8')).conditions[0].metrics.MAE, 4);
     await rt.dispose();
   });
 
-  test('a user script runs the bundle through the package export `smcirc/bundle`', () => {
+  test('a user script runs the bundle through the package export `smcirc/bundle`', async () => {
     const script = [
       "import { createBundleRuntime } from 'smcirc/bundle';",
       `const { SmcirTinyModel } = await import(${JSON.stringify(join(bundle, 'model.js'))});`,
@@ -193,12 +193,12 @@ describe('bundles', () => {
     expect(r.stdout.trim()).toBe('ok');
   });
 
-  test('a bundle whose spec was edited is refused', () => {
+  test('a bundle whose spec was edited is refused', async () => {
     const copy = join(tmp, 'bundle-edited');
-    expect(smcirc(['compile', 'specs/smcir-tiny.smcir', '-o', copy]).code).toBe(0);
+    expect((await smcirc(['compile', 'specs/smcir-tiny.smcir', '-o', copy])).code).toBe(0);
     const f = join(copy, 'spec/smcir-tiny.smcir');
     writeFileSync(f, readFileSync(f, 'utf8').replace('const eta = 0.6', 'const eta = 0.7'));
-    const r = smcirc(['train', copy, ...REF, '--max-steps', '1', '--quiet', '--out', join(tmp, 'x')]);
+    const r = await smcirc(['train', copy, ...REF, '--max-steps', '1', '--quiet', '--out', join(tmp, 'x')]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('error SMC5034');
   });
