@@ -28,7 +28,7 @@ export interface RunOptions {
 export interface RunSummary {
   dir: string;
   seeds: SeedRunResult[];
-  /** condition → metric → per-seed values */
+  /** Test metrics per condition, for each seed's best weights. */
   results: { seed: number; conditions: ConditionResult[] }[];
   table: string;
 }
