@@ -109,7 +109,8 @@ export function checkSpec(path: string, opts: CheckOptions = {}): CheckResult {
     // An internal failure is still reported as a diagnostic, never a stack trace.
     diagnostics.push(diag('SMC3004', `internal error while checking: ${e instanceof Error ? e.message : String(e)}`, { file: program.entry, line: 1, column: 1 }, 'please report this with the spec that caused it'));
   }
-  if (elaborated && settings) diagnostics.push(...unmatchedGroups(program, settings, elaborated));
+  // (after an error the graph is incomplete, and every group would look unmatched)
+  if (elaborated && settings && !diagnostics.some((d) => d.severity === 'error')) diagnostics.push(...unmatchedGroups(program, settings, elaborated));
   const ok = !diagnostics.some((d) => d.severity === 'error');
   return { ok, diagnostics: dedupe(diagnostics), program, settings, elaborated, graph: elaborated?.graph };
 }
