@@ -39,6 +39,18 @@ describe.skipIf(!!reason)('GPU backend through the CLI', () => {
     num(e.stdout).forEach((v, i) => expect(Math.abs(v - num(r.stdout)[i]!)).toBeLessThanOrEqual(0.0157));
   });
 
+  test('the paper variant (temporal attention, joint-histogram MI, softmax-norm entropy, diagonal cosine) agrees too', async () => {
+    const gpu = join(tmp, 'paper-gpu');
+    const ref = join(tmp, 'paper-ref');
+    const a = await smcirc(['train', 'specs/smcir-paper-tiny.smcir', '--backend', 'gpu', '--max-steps', '4', '--out', gpu, '--quiet', '--validate']);
+    expect(a.code, a.stderr).toBe(0);
+    expect((await smcirc(['train', 'specs/smcir-paper-tiny.smcir', '--backend', 'reference', '--max-steps', '4', '--out', ref, '--quiet'])).code).toBe(0);
+    const [gl, gv] = epochLine(gpu);
+    const [rl, rv] = epochLine(ref);
+    expect(Math.abs(gl! - rl!)).toBeLessThan(2e-4);
+    expect(Math.abs(gv! - rv!)).toBeLessThan(2e-4);
+  });
+
   test('a bundle carries one .wgsl per kernel and refuses an edited kernel', async () => {
     const bundle = join(tmp, 'bundle');
     const c = await smcirc(['compile', 'specs/smcir-tiny.smcir', '-o', bundle]);
