@@ -3,8 +3,6 @@ described in the implementation reference §1-§9) at specs/smcir-tiny.smcir wid
 parameter name. DMFD runs in numpy/sklearn on the current batch (B4 fixed); CMCG loops over the samples as the
 released code does. Called from torch_goldens.py for cases named model_*.
 """
-import math
-
 import numpy as np
 import torch
 import torch.nn as nn
@@ -12,47 +10,13 @@ import torch.nn.functional as F
 from sklearn.metrics import mutual_info_score
 from sklearn.metrics.pairwise import cosine_similarity
 
+from golden_common import Encoder
+
 # specs/smcir-tiny.smcir
 T_L, d_L, T_V, d_V, T_A, d_A = 8, 16, 12, 6, 10, 4
 hidden1, hidden2, num_layers, transformer_layers, heads = 8, 8, 1, 1, 2
 out_dim, head_hidden, eta = 8, 8, 0.6
 alpha, beta, gamma, lbda, bins = 0.5, 0.3, 10, 0.8, 30
-
-
-class EncoderLayer(nn.Module):
-    def __init__(self, d, h):
-        super().__init__()
-        self.self_attn = nn.MultiheadAttention(d, h)
-        self.fc1 = nn.Linear(d, 4 * d)
-        self.fc2 = nn.Linear(4 * d, d)
-        self.layer_norms = nn.ModuleList([nn.LayerNorm(d), nn.LayerNorm(d)])
-
-    def forward(self, x, mask):
-        r = x
-        x = self.layer_norms[0](x)
-        x = self.self_attn(x, x, x, attn_mask=mask, need_weights=False)[0]
-        x = r + x
-        r = x
-        x = self.layer_norms[1](x)
-        return r + self.fc2(F.relu(self.fc1(x)))
-
-
-class TransformerEncoder(nn.Module):
-    """MulT/fairseq encoder: input scaled by sqrt(d), pre-LN layers, causal mask, final LN; expects [seq, batch, d]."""
-
-    def __init__(self, d, h, layers):
-        super().__init__()
-        self.d = d
-        self.layers = nn.ModuleList([EncoderLayer(d, h) for _ in range(layers)])
-        self.layer_norm = nn.LayerNorm(d)
-
-    def forward(self, x):
-        x = math.sqrt(self.d) * x
-        n = x.shape[0]
-        mask = torch.triu(torch.full((n, n), float('-inf')), 1)
-        for layer in self.layers:
-            x = layer(x, mask)
-        return self.layer_norm(x)
 
 
 def interp(x, size, align):  # [1, T, C] along T
@@ -66,7 +30,7 @@ class FusionNetwork(nn.Module):
         super().__init__()
         self.text_proj = nn.Linear(d_L, hidden2)
         self.other_proj = nn.Linear(d_other, hidden2)
-        self.encoder = TransformerEncoder(2 * hidden2, heads, transformer_layers)
+        self.encoder = Encoder(2 * hidden2, heads, transformer_layers)
         self.out = nn.Linear(2 * hidden2, d_L)
 
     def forward(self, text, other):  # one sample each: [1, T, d]
@@ -101,7 +65,7 @@ class Generator(nn.Module):
         self.msse = MSSE(d_L)
         self.lstm = nn.LSTM(d_L, hidden2, num_layers=num_layers, bidirectional=True, batch_first=True)
         self.norm = nn.LayerNorm(2 * hidden2)
-        self.encoder = TransformerEncoder(2 * hidden2, heads, transformer_layers)
+        self.encoder = Encoder(2 * hidden2, heads, transformer_layers)
         self.fc1 = nn.Linear(2 * hidden2, hidden2)
         self.fc2 = nn.Linear(hidden2, d)
         self.attn = nn.MultiheadAttention(d, 1, batch_first=True)

@@ -7,7 +7,6 @@ inputs `in:<name>` and parameters `param:<name>` by PyTorch name), computes outp
 the fixture with the request plus the results. Usage: torch_goldens.py [case ...]
 """
 import json
-import math
 import os
 import sys
 
@@ -17,6 +16,8 @@ import torch.nn as nn
 import torch.nn.functional as F
 from sklearn.metrics import mutual_info_score
 from sklearn.metrics.pairwise import cosine_similarity
+
+from golden_common import Encoder, future_mask
 
 DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'goldens')
 torch.manual_seed(0)
@@ -60,46 +61,6 @@ def inputs(t, grad=True):
 
 
 # ---- modules mirroring the layer library ----------------------------------------------------------------------
-
-class EncoderLayer(nn.Module):
-    """fairseq/MulT TransformerEncoderLayer, pre-LN, eval mode (dropout off); input [seq, batch, d]."""
-
-    def __init__(self, d, heads):
-        super().__init__()
-        self.self_attn = nn.MultiheadAttention(d, heads)
-        self.fc1 = nn.Linear(d, 4 * d)
-        self.fc2 = nn.Linear(4 * d, d)
-        self.layer_norms = nn.ModuleList([nn.LayerNorm(d), nn.LayerNorm(d)])
-
-    def forward(self, x, mask):
-        r = x
-        x = self.layer_norms[0](x)
-        x = self.self_attn(x, x, x, attn_mask=mask, need_weights=False)[0]
-        x = r + x
-        r = x
-        x = self.layer_norms[1](x)
-        x = self.fc2(F.relu(self.fc1(x)))
-        return r + x
-
-
-def future_mask(n):
-    return torch.triu(torch.full((n, n), float('-inf')), 1)
-
-
-class Encoder(nn.Module):
-    def __init__(self, d, heads, layers):
-        super().__init__()
-        self.d = d
-        self.layers = nn.ModuleList([EncoderLayer(d, heads) for _ in range(layers)])
-        self.layer_norm = nn.LayerNorm(d)
-
-    def forward(self, x):  # [seq, batch, d], causal
-        x = math.sqrt(self.d) * x
-        mask = future_mask(x.shape[0])
-        for layer in self.layers:
-            x = layer(x, mask)
-        return self.layer_norm(x)
-
 
 class MSSE(nn.Module):
     def __init__(self, c, reduction=8, ks=(1, 3, 5)):

@@ -1,4 +1,6 @@
-// Shared WGSL pieces: f32 literals, NaN/Inf from bit patterns, math helpers (erf, gelu, tanh, sigmoid), dispatch grids.
+// Shared WGSL pieces: f32 literals, NaN/Inf from bit patterns, math helpers (erf, gelu, tanh, sigmoid), dispatch grids,
+// binding declarations, entry points with their invocation-index prologue, and the LoweredKernel record.
+import type { BindingSpec, LoweredKernel } from './lowered.js';
 
 /** A WGSL f32 literal for a finite value (exact: the shortest decimal of the f32 value). */
 export function f32Literal(v: number): string {
@@ -106,6 +108,71 @@ export const linearId = (wg: number): string => `i32(gid.x + gid.y * nwg.x * ${w
 
 export const MAIN_SIGNATURE =
   'fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>)';
+
+/** Entry point for one workgroup per item (`lid`: the name of the local invocation index). */
+export const workgroupSignature = (lid = 'lidx'): string =>
+  `fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) ${lid}: u32, @builtin(num_workgroups) nwg: vec3<u32>)`;
+
+/** WGSL (u32) for the linear workgroup id of a 1-D/2-D grid of workgroups (with `workgroupSignature`). */
+export const WORKGROUP_ID = 'wid.x + wid.y * nwg.x';
+
+/**
+ * The opening of `main`: workgroup size, signature, then the item index `v = id` and the early return of the
+ * invocations past `bound`.
+ */
+export const entry = (wg: number, sig: string, v: string, id: string, bound: string | number): string[] => [
+  `@compute @workgroup_size(${wg})`,
+  `${sig} {`,
+  `  let ${v} = ${id};`,
+  `  if (${v} >= ${bound}) { return; }`,
+];
+
+/** A storage buffer of a kernel: WGSL variable, bound tensor (or private table), element type and comment. */
+export interface StorageBuffer extends BindingSpec {
+  v: string;
+  /** array element type; f32 by default */
+  elem?: string;
+  /** comment text; the tensor's name by default */
+  note?: string;
+}
+
+export const storageDecl = (binding: number, access: BindingSpec['access'], v: string, elem: string, note: string): string =>
+  `@group(0) @binding(${binding}) var<storage, ${access}> ${v}: array<${elem}>; // ${note}`;
+
+/** `@group(0) @binding(i)` declarations of buffers 0..n-1. */
+export const storageDecls = (bufs: StorageBuffer[]): string[] =>
+  bufs.map((b, i) => storageDecl(i, b.access, b.v, b.elem ?? 'f32', b.note ?? commentText(b.tensor)));
+
+/** The uniform block after the storage bindings. */
+export const uniformDecl = (binding: number, type: string, v = 'u'): string => `@group(0) @binding(${binding}) var<uniform> ${v}: ${type};`;
+
+/** Binding table of the buffers (the constant tables keep their data). */
+export const bindingSpecs = (bufs: StorageBuffer[]): BindingSpec[] =>
+  bufs.map((b) => (b.data ? { tensor: b.tensor, access: b.access, data: b.data } : { tensor: b.tensor, access: b.access }));
+
+type BufferVar = string | { v: string; elem?: string; note?: string };
+
+/** The kernel's inputs (read) then outputs (read_write) as buffers, under WGSL names `ins` and `outs`. */
+export function ioBuffers(k: { inputs: { name: string }[]; outputs: { name: string }[] }, ins: BufferVar[], outs: BufferVar[]): StorageBuffer[] {
+  if (ins.length !== k.inputs.length || outs.length !== k.outputs.length) throw new Error('ioBuffers: one name per input and output');
+  const buf = (b: { name: string }, x: BufferVar, access: BindingSpec['access']): StorageBuffer =>
+    typeof x === 'string' ? { v: x, tensor: b.name, access } : { ...x, tensor: b.name, access };
+  return [...k.inputs.map((b, i) => buf(b, ins[i]!, 'read')), ...k.outputs.map((b, j) => buf(b, outs[j]!, 'read_write'))];
+}
+
+/** Bind the inputs read-only and the outputs read-write, in that order. */
+export const ioBindings = (inputs: { name: string }[], outputs: { name: string }[]): BindingSpec[] => [
+  ...inputs.map((b) => ({ tensor: b.name, access: 'read' as const })),
+  ...outputs.map((b) => ({ tensor: b.name, access: 'read_write' as const })),
+];
+
+/** The lowered kernel: WGSL from its lines (newline-terminated), binding table, uniform words and grid. */
+export const lowered = (
+  name: string,
+  lines: string[],
+  bindings: BindingSpec[],
+  rest: { uniform?: Uint32Array; workgroups: [number, number, number] },
+): LoweredKernel => ({ name, wgsl: [...lines, ''].join('\n'), bindings, ...rest });
 
 /** Sanitised text for a WGSL line comment. */
 export const commentText = (s: string): string => s.replace(/[\r\n]+/g, ' ').replace(/[^\x20-\x7e]/g, '?');

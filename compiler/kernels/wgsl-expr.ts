@@ -4,7 +4,21 @@ import type { AffineMap, Expr, ExprKernel } from './ir.js';
 import { numel } from './ir.js';
 import type { KernelConfig } from './select.js';
 import type { LoweredKernel } from './lowered.js';
-import { HelperSet, MAIN_SIGNATURE, NONFINITE_DECLS, commentText, f32Literal, ftype, grid1d, header, nonFinite } from './wgsl-common.js';
+import {
+  HelperSet,
+  MAIN_SIGNATURE,
+  NONFINITE_DECLS,
+  commentText,
+  f32Literal,
+  ftype,
+  grid1d,
+  header,
+  ioBindings,
+  lowered,
+  nonFinite,
+  storageDecl,
+  workgroupSignature,
+} from './wgsl-common.js';
 
 interface Env {
   /** Shape-dependent integers (sizes, strides, offsets) travel in a uniform so kernels of one structure share a pipeline. */
@@ -261,10 +275,8 @@ export function generateExprKernel(k: ExprKernel, cfg: KernelConfig): LoweredKer
   const env: Env = { params: [], helpers: new HelperSet(), usesNonFinite: false, vecView, sizes: k.inputs.map((b) => b.size), fresh: 0 };
   const outVec = k.outputs.map((o) => w === 4 && (!red || o.at === 'full') && (o.offset ?? 0) % 4 === 0 && o.size % 4 === 0);
   const decls: string[] = [];
-  k.inputs.forEach((b, i) => decls.push(`@group(0) @binding(${i}) var<storage, read> in${i}: array<${vecView[i] ? 'vec4<f32>' : 'f32'}>; // ${commentText(b.name)}`));
-  k.outputs.forEach((o, j) =>
-    decls.push(`@group(0) @binding(${k.inputs.length + j}) var<storage, read_write> out${j}: array<${outVec[j] ? 'vec4<f32>' : 'f32'}>; // ${commentText(o.name)}`),
-  );
+  k.inputs.forEach((b, i) => decls.push(storageDecl(i, 'read', `in${i}`, vecView[i] ? 'vec4<f32>' : 'f32', commentText(b.name))));
+  k.outputs.forEach((o, j) => decls.push(storageDecl(k.inputs.length + j, 'read_write', `out${j}`, outVec[j] ? 'vec4<f32>' : 'f32', commentText(o.name))));
   /** Store of value v (width w) at element index `idx` of output j. */
   const store = (j: number, idx: string, v: string, width: number): string[] => {
     const off = k.outputs[j]!.offset ?? 0;
@@ -375,13 +387,13 @@ export function generateExprKernel(k: ExprKernel, cfg: KernelConfig): LoweredKer
   }
   const perRowSig = red && cfg.reduction === 'workgroup';
   const sig = perRowSig
-    ? 'fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lidx: u32, @builtin(num_workgroups) nwg: vec3<u32>)'
+    ? workgroupSignature()
     : MAIN_SIGNATURE;
   const helpers = env.helpers.print();
   const nU = Math.max(1, Math.ceil(env.params.length / 4));
   const uniform = new Int32Array(nU * 4);
   uniform.set(env.params);
-  const wgsl = [
+  const lines = [
     header(red ? 'reduction' : 'elementwise', k.name),
     ...decls,
     `@group(0) @binding(${k.inputs.length + k.outputs.length}) var<uniform> smc_u: array<vec4<i32>, ${nU}>; // sizes, strides, offsets`,
@@ -391,16 +403,6 @@ export function generateExprKernel(k: ExprKernel, cfg: KernelConfig): LoweredKer
     `${sig} {`,
     ...body,
     '}',
-    '',
-  ].join('\n');
-  return {
-    name: k.name,
-    wgsl,
-    bindings: [
-      ...k.inputs.map((b) => ({ tensor: b.name, access: 'read' as const })),
-      ...k.outputs.map((o) => ({ tensor: o.name, access: 'read_write' as const })),
-    ],
-    uniform: new Uint32Array(uniform.buffer),
-    workgroups,
-  };
+  ];
+  return lowered(k.name, lines, ioBindings(k.inputs, k.outputs), { uniform: new Uint32Array(uniform.buffer), workgroups });
 }

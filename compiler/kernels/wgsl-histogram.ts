@@ -3,15 +3,25 @@
 import type { CountMiKernel, HistEntropyKernel, JointMiKernel } from './ir.js';
 import type { KernelConfig } from './select.js';
 import type { LoweredKernel } from './lowered.js';
-import { commentText, grid1d, header } from './wgsl-common.js';
+import { MAIN_SIGNATURE, type StorageBuffer, bindingSpecs, entry, grid1d, header, ioBuffers, linearId, lowered, storageDecls, uniformDecl } from './wgsl-common.js';
 
 // Loop bounds come from a uniform: llvmpipe fully unrolls constant-trip loops (bins² = 900 iterations), which
 // made these kernels take seconds to compile.
-const UNIFORM = (binding: number): string => `struct HistShape { rows: i32, L: i32, bins: i32, p0: i32 }
-@group(0) @binding(${binding}) var<uniform> u: HistShape;`;
+const HIST_SHAPE = 'struct HistShape { rows: i32, L: i32, bins: i32, p0: i32 }';
 
-const histUniform = (k: { rows: number; bins: number; length?: number }): Uint32Array =>
-  new Uint32Array(Int32Array.from([k.rows, k.length ?? 0, k.bins, 0]).buffer);
+/** The buffers' declarations and the HistShape uniform after them. */
+const decls = (bufs: StorageBuffer[]): string[] => [...storageDecls(bufs), HIST_SHAPE, uniformDecl(bufs.length, 'HistShape')];
+
+/** One invocation per row: `row`, past the last row returns. */
+const rowEntry = (wg: number, rows: number): string[] => entry(wg, MAIN_SIGNATURE, 'row', linearId(wg), rows);
+
+type HistKernel = HistEntropyKernel | CountMiKernel | JointMiKernel;
+
+/** The kernel record: bindings of `bufs`, the HistShape words, one invocation per row. */
+function histKernel(k: HistKernel, lines: string[], bufs: StorageBuffer[], wg: number, cfg: KernelConfig): LoweredKernel {
+  const uniform = new Uint32Array(Int32Array.from([k.rows, 'length' in k ? k.length : 0, k.bins, 0]).buffer);
+  return lowered(k.name, lines, bindingSpecs(bufs), { uniform, workgroups: grid1d(k.rows, wg, cfg.maxWorkgroupsPerDim) });
+}
 
 /** min/max of a row and numpy's bin assignment (edges lo + k·step, edge corrections as in np.histogram). */
 function binningFns(bins: number, buf: string, suffix: string): string {
@@ -40,18 +50,13 @@ const BIN_FN = (bins: number): string => `fn smc_bin(v: f32, r: vec2<f32>) -> i3
 export function generateHistEntropy(k: HistEntropyKernel, cfg: KernelConfig): LoweredKernel {
   const { rows, length: L, bins } = k;
   const wg = cfg.elementwiseWorkgroup;
-  const wgsl = [
+  const bufs = ioBuffers(k, ['x'], ['ent', 'counts']);
+  const lines = [
     header('hist-entropy', k.name),
-    `@group(0) @binding(0) var<storage, read> x: array<f32>; // ${commentText(k.inputs[0].name)}`,
-    `@group(0) @binding(1) var<storage, read_write> ent: array<f32>; // ${commentText(k.outputs[0].name)}`,
-    `@group(0) @binding(2) var<storage, read_write> counts: array<f32>; // ${commentText(k.outputs[1].name)}`,
-    UNIFORM(3),
+    ...decls(bufs),
     binningFns(bins, 'x', 'x'),
     BIN_FN(bins),
-    `@compute @workgroup_size(${wg})`,
-    'fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {',
-    `  let row = i32(gid.x + gid.y * nwg.x * ${wg}u);`,
-    `  if (row >= ${rows}) { return; }`,
+    ...rowEntry(wg, rows),
     `  let base = row * ${L};`,
     '  let r = smc_range_x(base, u.L);',
     `  var cnt: array<u32, ${bins}>;`,
@@ -67,34 +72,18 @@ export function generateHistEntropy(k: HistEntropyKernel, cfg: KernelConfig): Lo
     '  }',
     '  ent[row] = h;',
     '}',
-    '',
-  ].join('\n');
-  return {
-    name: k.name,
-    wgsl,
-    bindings: [
-      { tensor: k.inputs[0].name, access: 'read' },
-      { tensor: k.outputs[0].name, access: 'read_write' },
-      { tensor: k.outputs[1].name, access: 'read_write' },
-    ],
-    uniform: histUniform(k),
-    workgroups: grid1d(rows, wg, cfg.maxWorkgroupsPerDim),
-  };
+  ];
+  return histKernel(k, lines, bufs, wg, cfg);
 }
 
 export function generateCountMi(k: CountMiKernel, cfg: KernelConfig): LoweredKernel {
   const { rows, bins: n } = k;
   const wg = cfg.elementwiseWorkgroup;
-  const wgsl = [
+  const bufs = ioBuffers(k, ['ca', 'cb'], ['mi']);
+  const lines = [
     header('count-mi', k.name),
-    `@group(0) @binding(0) var<storage, read> ca: array<f32>; // ${commentText(k.inputs[0].name)}`,
-    `@group(0) @binding(1) var<storage, read> cb: array<f32>; // ${commentText(k.inputs[1].name)}`,
-    `@group(0) @binding(2) var<storage, read_write> mi: array<f32>; // ${commentText(k.outputs[0].name)}`,
-    UNIFORM(3),
-    `@compute @workgroup_size(${wg})`,
-    'fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {',
-    `  let row = i32(gid.x + gid.y * nwg.x * ${wg}u);`,
-    `  if (row >= ${rows}) { return; }`,
+    ...decls(bufs),
+    ...rowEntry(wg, rows),
     `  var a: array<f32, ${n}>;`,
     `  var b: array<f32, ${n}>;`,
     `  for (var q = 0; q < u.bins; q++) { a[q] = ca[row * ${n} + q]; b[q] = cb[row * ${n} + q]; }`,
@@ -128,19 +117,8 @@ export function generateCountMi(k: CountMiKernel, cfg: KernelConfig): LoweredKer
     '  }',
     '  mi[row] = select(max(s, 0.0), 0.0, classesA == 1 || classesB == 1);',
     '}',
-    '',
-  ].join('\n');
-  return {
-    name: k.name,
-    wgsl,
-    bindings: [
-      { tensor: k.inputs[0].name, access: 'read' },
-      { tensor: k.inputs[1].name, access: 'read' },
-      { tensor: k.outputs[0].name, access: 'read_write' },
-    ],
-    uniform: histUniform(k),
-    workgroups: grid1d(rows, wg, cfg.maxWorkgroupsPerDim),
-  };
+  ];
+  return histKernel(k, lines, bufs, wg, cfg);
 }
 
 export function generateJointMi(k: JointMiKernel, cfg: KernelConfig): LoweredKernel {
@@ -149,20 +127,14 @@ export function generateJointMi(k: JointMiKernel, cfg: KernelConfig): LoweredKer
   const B2 = bins * bins;
   // the joint histogram lives in a storage scratch row, not a private array: llvmpipe compiles a
   // 900-element private array for over ten seconds
-  const wgsl = [
+  const bufs = ioBuffers(k, ['x', 'y'], ['mi', { v: 'joint', elem: 'u32' }]);
+  const lines = [
     header('joint-mi', k.name),
-    `@group(0) @binding(0) var<storage, read> x: array<f32>; // ${commentText(k.inputs[0].name)}`,
-    `@group(0) @binding(1) var<storage, read> y: array<f32>; // ${commentText(k.inputs[1].name)}`,
-    `@group(0) @binding(2) var<storage, read_write> mi: array<f32>; // ${commentText(k.outputs[0].name)}`,
-    `@group(0) @binding(3) var<storage, read_write> joint: array<u32>; // ${commentText(k.outputs[1].name)}`,
-    UNIFORM(4),
+    ...decls(bufs),
     binningFns(bins, 'x', 'x'),
     binningFns(bins, 'y', 'y'),
     BIN_FN(bins),
-    `@compute @workgroup_size(${wg})`,
-    'fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {',
-    `  let row = i32(gid.x + gid.y * nwg.x * ${wg}u);`,
-    `  if (row >= ${rows}) { return; }`,
+    ...rowEntry(wg, rows),
     `  let base = row * ${L};`,
     `  let jb = row * ${B2 + 2 * bins};`,
     `  for (var q = 0; q < u.bins * (u.bins + 2); q++) { joint[jb + q] = 0u; }`,
@@ -184,18 +156,6 @@ export function generateJointMi(k: JointMiKernel, cfg: KernelConfig): LoweredKer
     '  }',
     '  mi[row] = max(s, 0.0);',
     '}',
-    '',
-  ].join('\n');
-  return {
-    name: k.name,
-    wgsl,
-    bindings: [
-      { tensor: k.inputs[0].name, access: 'read' },
-      { tensor: k.inputs[1].name, access: 'read' },
-      { tensor: k.outputs[0].name, access: 'read_write' },
-      { tensor: k.outputs[1].name, access: 'read_write' },
-    ],
-    uniform: histUniform(k),
-    workgroups: grid1d(rows, wg, cfg.maxWorkgroupsPerDim),
-  };
+  ];
+  return histKernel(k, lines, bufs, wg, cfg);
 }

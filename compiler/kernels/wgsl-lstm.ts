@@ -4,7 +4,7 @@
 import type { LstmBackwardKernel, LstmForwardKernel, SeqView } from './ir.js';
 import type { KernelConfig } from './select.js';
 import type { LoweredKernel } from './lowered.js';
-import { HelperSet, commentText, grid1d, header } from './wgsl-common.js';
+import { HelperSet, type StorageBuffer, WORKGROUP_ID, bindingSpecs, entry, grid1d, header, ioBuffers, lowered, storageDecls, uniformDecl, workgroupSignature } from './wgsl-common.js';
 
 const UNIFORM = `struct LstmShape {
   B: i32, T: i32, H: i32, reverse: i32,
@@ -24,29 +24,32 @@ function lstmUniform(B: number, T: number, H: number, reverse: boolean, x: SeqVi
   return new Uint32Array(Int32Array.from(w).buffer);
 }
 
-const lstmWorkgroup = (cfg: KernelConfig): number => cfg.lstmWorkgroup;
+/**
+ * Shape struct, buffer declarations and uniform, helper functions, then the entry point: one workgroup per batch
+ * element `b` (invocations `lidx`), past the batch returns.
+ */
+const prologue = (kind: string, k: { name: string }, bufs: StorageBuffer[], hs: HelperSet, wg: number): string[] => [
+  header(kind, k.name),
+  UNIFORM,
+  ...storageDecls(bufs),
+  uniformDecl(bufs.length, 'LstmShape'),
+  hs.print(),
+  ...entry(wg, workgroupSignature(), 'b', `i32(${WORKGROUP_ID})`, 'u.B'),
+  '  let H = u.H;',
+];
 
-const SIG = 'fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lidx: u32, @builtin(num_workgroups) nwg: vec3<u32>) {';
+/** Each step's invocations meet at a storage barrier; one workgroup per batch element. */
+const lstmKernel = (k: { name: string; batch: number }, lines: string[], bufs: StorageBuffer[], uniform: Uint32Array, cfg: KernelConfig): LoweredKernel =>
+  lowered(k.name, [...lines, '    storageBarrier();', '  }', '}'], bindingSpecs(bufs), { uniform, workgroups: grid1d(k.batch, 1, cfg.maxWorkgroupsPerDim) });
 
 export function generateLstmForward(k: LstmForwardKernel, cfg: KernelConfig): LoweredKernel {
-  const wg = lstmWorkgroup(cfg);
+  const wg = cfg.lstmWorkgroup;
   const hs = new HelperSet();
   const sig = hs.use('sigmoid', 1);
   const tanh = hs.use('tanh', 1);
-  const wgsl = [
-    header('lstm-forward', k.name),
-    UNIFORM,
-    `@group(0) @binding(0) var<storage, read> xproj: array<f32>; // ${commentText(k.inputs[0].name)}`,
-    `@group(0) @binding(1) var<storage, read> whh: array<f32>; // ${commentText(k.inputs[1].name)}`,
-    `@group(0) @binding(2) var<storage, read_write> hc: array<f32>; // ${commentText(k.outputs[0].name)}`,
-    `@group(0) @binding(3) var<storage, read_write> gout: array<f32>; // ${commentText(k.outputs[1].name)}`,
-    '@group(0) @binding(4) var<uniform> u: LstmShape;',
-    hs.print(),
-    `@compute @workgroup_size(${wg})`,
-    SIG,
-    '  let b = i32(wid.x + wid.y * nwg.x);',
-    '  if (b >= u.B) { return; }',
-    '  let H = u.H;',
+  const bufs = ioBuffers(k, ['xproj', 'whh'], ['hc', 'gout']);
+  const lines = [
+    ...prologue('lstm-forward', k, bufs, hs, wg),
     '  for (var s = 0; s < u.T; s++) {',
     `    let t = ${tOf('s')};`,
     `    let tp = ${tOf('s - 1')};`,
@@ -79,45 +82,17 @@ export function generateLstmForward(k: LstmForwardKernel, cfg: KernelConfig): Lo
     '      gout[gb + 2 * H] = gc;',
     '      gout[gb + 3 * H] = og;',
     '    }',
-    '    storageBarrier();',
-    '  }',
-    '}',
-    '',
-  ].join('\n');
-  return {
-    name: k.name,
-    wgsl,
-    bindings: [
-      { tensor: k.inputs[0].name, access: 'read' },
-      { tensor: k.inputs[1].name, access: 'read' },
-      { tensor: k.outputs[0].name, access: 'read_write' },
-      { tensor: k.outputs[1].name, access: 'read_write' },
-    ],
-    uniform: lstmUniform(k.batch, k.steps, k.hidden, k.reverse, k.xproj, k.h, k.c),
-    workgroups: grid1d(k.batch, 1, cfg.maxWorkgroupsPerDim),
-  };
+  ];
+  return lstmKernel(k, lines, bufs, lstmUniform(k.batch, k.steps, k.hidden, k.reverse, k.xproj, k.h, k.c), cfg);
 }
 
 export function generateLstmBackward(k: LstmBackwardKernel, cfg: KernelConfig): LoweredKernel {
-  const wg = lstmWorkgroup(cfg);
+  const wg = cfg.lstmWorkgroup;
   const hs = new HelperSet();
   const tanh = hs.use('tanh', 1);
-  const wgsl = [
-    header('lstm-backward', k.name),
-    UNIFORM,
-    `@group(0) @binding(0) var<storage, read> dhin: array<f32>; // ${commentText(k.inputs[0].name)}`,
-    `@group(0) @binding(1) var<storage, read> gates: array<f32>; // ${commentText(k.inputs[1].name)}`,
-    `@group(0) @binding(2) var<storage, read> cin: array<f32>; // ${commentText(k.inputs[2].name)}`,
-    `@group(0) @binding(3) var<storage, read> whh: array<f32>; // ${commentText(k.inputs[3].name)}`,
-    `@group(0) @binding(4) var<storage, read_write> dgates: array<f32>; // ${commentText(k.outputs[0].name)}`,
-    `@group(0) @binding(5) var<storage, read_write> dcs: array<f32>; // ${commentText(k.outputs[1].name)}`,
-    '@group(0) @binding(6) var<uniform> u: LstmShape;',
-    hs.print(),
-    `@compute @workgroup_size(${wg})`,
-    SIG,
-    '  let b = i32(wid.x + wid.y * nwg.x);',
-    '  if (b >= u.B) { return; }',
-    '  let H = u.H;',
+  const bufs = ioBuffers(k, ['dhin', 'gates', 'cin', 'whh'], ['dgates', 'dcs']);
+  const lines = [
+    ...prologue('lstm-backward', k, bufs, hs, wg),
     '  for (var sb = 0; sb < u.T; sb++) {',
     '    let s = u.T - 1 - sb;',
     `    let t = ${tOf('s')};`,
@@ -149,19 +124,6 @@ export function generateLstmBackward(k: LstmBackwardKernel, cfg: KernelConfig): 
     '      dgates[gb + 3 * H] = dh * tc * og * (1.0 - og);',
     '      dcs[b * H + j] = dc * fg;',
     '    }',
-    '    storageBarrier();',
-    '  }',
-    '}',
-    '',
-  ].join('\n');
-  return {
-    name: k.name,
-    wgsl,
-    bindings: [
-      ...k.inputs.map((b) => ({ tensor: b.name, access: 'read' as const })),
-      ...k.outputs.map((b) => ({ tensor: b.name, access: 'read_write' as const })),
-    ],
-    uniform: lstmUniform(k.batch, k.steps, k.hidden, k.reverse, k.dh, k.dc, k.c),
-    workgroups: grid1d(k.batch, 1, cfg.maxWorkgroupsPerDim),
-  };
+  ];
+  return lstmKernel(k, lines, bufs, lstmUniform(k.batch, k.steps, k.hidden, k.reverse, k.dh, k.dc, k.c), cfg);
 }

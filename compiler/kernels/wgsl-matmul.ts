@@ -3,7 +3,7 @@
 import type { MatmulKernel, MatmulOperand } from './ir.js';
 import type { KernelConfig, MatmulTile } from './select.js';
 import type { LoweredKernel } from './lowered.js';
-import { HelperSet, commentText, header } from './wgsl-common.js';
+import { HelperSet, commentText, header, storageDecl, uniformDecl } from './wgsl-common.js';
 
 type AMode = 'k4' | 'm4' | 'scalar';
 type BMode = 'n4' | 'k4' | 'scalar';
@@ -93,10 +93,10 @@ export function generateMatmulKernel(k: MatmulKernel, cfg: KernelConfig, opts: {
   k.inputs.forEach((b, i) => {
     const vec = (i === k.a.input && aVec) || (i === k.b.input && bVec);
     if (i === k.a.input && i === k.b.input && aVec !== bVec) throw new Error('matmul: A and B share a buffer with different views');
-    decls.push(`@group(0) @binding(${i}) var<storage, read> in${i}: array<${vec ? 'vec4<f32>' : 'f32'}>; // ${commentText(b.name)}`);
+    decls.push(storageDecl(i, 'read', `in${i}`, vec ? 'vec4<f32>' : 'f32', commentText(b.name)));
   });
-  decls.push(`@group(0) @binding(${nIn}) var<storage, read_write> outC: array<${v.cVec ? 'vec4<f32>' : 'f32'}>; // ${commentText(k.output.name)}`);
-  decls.push(`@group(0) @binding(${nIn + 1}) var<uniform> u: MatmulShape;`);
+  decls.push(storageDecl(nIn, 'read_write', 'outC', v.cVec ? 'vec4<f32>' : 'f32', commentText(k.output.name)));
+  decls.push(uniformDecl(nIn + 1, 'MatmulShape'));
   const rd = (i: number, idx: string): string => {
     const vec = (i === k.a.input && aVec) || (i === k.b.input && bVec);
     return vec ? `in${i}[(${idx}) / 4][(${idx}) % 4]` : `in${i}[${idx}]`;

@@ -3,7 +3,7 @@
 import type { AdamKernel, AdamStepKernel, GradNormKernel, OptimizerLayout } from './ir.js';
 import type { KernelConfig } from './select.js';
 import type { LoweredKernel } from './lowered.js';
-import { commentText, f32Literal, grid1d, header } from './wgsl-common.js';
+import { MAIN_SIGNATURE, type StorageBuffer, WORKGROUP_ID, bindingSpecs, commentText, entry, f32Literal, grid1d, header, lowered, storageDecls, workgroupSignature } from './wgsl-common.js';
 
 /** Coefficient words: (clipScale, 0, 0, 0), then per parameter (used, biasCorrection1, sqrt(biasCorrection2), 0). */
 export const coefWords = (layout: OptimizerLayout): number => 4 + 4 * layout.params.length;
@@ -33,47 +33,50 @@ export function groupTable(layout: OptimizerLayout): Float32Array {
   return t;
 }
 
+/** The block table as a kernel-private read-only buffer `blocks`. */
+const blockBuffer = (k: { name: string; layout: OptimizerLayout }): StorageBuffer => ({
+  v: 'blocks',
+  tensor: `${k.name}.blocks`,
+  access: 'read',
+  data: blockTable(k.layout),
+  elem: 'vec4<u32>',
+  note: 'block table',
+});
+
 export function generateGradNorm(k: GradNormKernel, cfg: KernelConfig): LoweredKernel {
   const nb = k.layout.blocks.length;
   const wg = cfg.elementwiseWorkgroup;
-  const wgsl = [
+  const bufs: StorageBuffer[] = [
+    { v: 'grads', tensor: k.inputs[0].name, access: 'read', elem: 'vec4<f32>' },
+    blockBuffer(k),
+    { v: 'partials', tensor: k.outputs[0].name, access: 'read_write' },
+  ];
+  const lines = [
     header('grad-norm', k.name),
-    `@group(0) @binding(0) var<storage, read> grads: array<vec4<f32>>; // ${commentText(k.inputs[0].name)}`,
-    '@group(0) @binding(1) var<storage, read> blocks: array<vec4<u32>>; // block table',
-    `@group(0) @binding(2) var<storage, read_write> partials: array<f32>; // ${commentText(k.outputs[0].name)}`,
-    `@compute @workgroup_size(${wg})`,
-    'fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {',
-    `  let bi = gid.x + gid.y * nwg.x * ${wg}u;`,
-    `  if (bi >= ${nb}u) { return; }`,
+    ...storageDecls(bufs),
+    ...entry(wg, MAIN_SIGNATURE, 'bi', `gid.x + gid.y * nwg.x * ${wg}u`, `${nb}u`),
     '  let blk = blocks[bi];',
     '  var s = vec4<f32>(0.0);',
     '  for (var i = blk.x; i < blk.y; i++) { let g = grads[i]; s = s + g * g; }',
     '  partials[bi] = (s.x + s.y) + (s.z + s.w);',
     '}',
-    '',
-  ].join('\n');
-  return {
-    name: k.name,
-    wgsl,
-    bindings: [
-      { tensor: k.inputs[0].name, access: 'read' },
-      { tensor: `${k.name}.blocks`, access: 'read', data: blockTable(k.layout) },
-      { tensor: k.outputs[0].name, access: 'read_write' },
-    ],
-    workgroups: grid1d(nb, wg, cfg.maxWorkgroupsPerDim),
-  };
+  ];
+  return lowered(k.name, lines, bindingSpecs(bufs), { workgroups: grid1d(nb, wg, cfg.maxWorkgroupsPerDim) });
 }
 
 export function generateAdamStep(k: AdamStepKernel): LoweredKernel {
   const np = k.layout.params.length;
   const steps = 3 * k.layout.size;
   const maxNorm = k.maxNorm ?? 0;
-  const wgsl = [
+  const bufs: StorageBuffer[] = [
+    { v: 'partials', tensor: k.inputs[0].name, access: 'read' },
+    { v: 'params', tensor: `${k.name}.params`, access: 'read', data: paramTable(k.layout), elem: 'vec4<u32>', note: '(first block, end block) per parameter' },
+    { v: 'arena', tensor: k.outputs[0].name, access: 'read_write' },
+    { v: 'coefs', tensor: k.outputs[1].name, access: 'read_write' },
+  ];
+  const lines = [
     header('adam-step', k.name),
-    `@group(0) @binding(0) var<storage, read> partials: array<f32>; // ${commentText(k.inputs[0].name)}`,
-    '@group(0) @binding(1) var<storage, read> params: array<vec4<u32>>; // (first block, end block) per parameter',
-    `@group(0) @binding(2) var<storage, read_write> arena: array<f32>; // ${commentText(k.outputs[0].name)}`,
-    `@group(0) @binding(3) var<storage, read_write> coefs: array<f32>; // ${commentText(k.outputs[1].name)}`,
+    ...storageDecls(bufs),
     '// 1 - b^t = -expm1(t ln b): a series for small |t ln b| keeps the relative error near 1e-7 (pow loses ~1e-5)',
     'fn smc_one_minus_pow(lnb: f32, t: f32) -> f32 {',
     '  let x = t * lnb;',
@@ -101,19 +104,8 @@ export function generateAdamStep(k: AdamStepKernel): LoweredKernel {
     `  arena[${steps + np}u] = norm;`,
     maxNorm > 0 ? `  coefs[0] = min(${f32Literal(maxNorm)} / (norm + 1e-6), 1.0);` : '  coefs[0] = 1.0;',
     '}',
-    '',
-  ].join('\n');
-  return {
-    name: k.name,
-    wgsl,
-    bindings: [
-      { tensor: k.inputs[0].name, access: 'read' },
-      { tensor: `${k.name}.params`, access: 'read', data: paramTable(k.layout) },
-      { tensor: k.outputs[0].name, access: 'read_write' },
-      { tensor: k.outputs[1].name, access: 'read_write' },
-    ],
-    workgroups: [1, 1, 1],
-  };
+  ];
+  return lowered(k.name, lines, bindingSpecs(bufs), { workgroups: [1, 1, 1] });
 }
 
 export function generateAdam(k: AdamKernel, cfg: KernelConfig): LoweredKernel {
@@ -123,17 +115,17 @@ export function generateAdam(k: AdamKernel, cfg: KernelConfig): LoweredKernel {
   // 1 − β as the graph's constants: rounded from f64, not computed in f32
   const [c1, c2] = [f32Literal(1 - k.beta1), f32Literal(1 - k.beta2)];
   const [mAt, vAt] = [k.layout.size / 4, (2 * k.layout.size) / 4];
-  const wgsl = [
+  const bufs: StorageBuffer[] = [
+    { v: 'grads', tensor: k.inputs[0].name, access: 'read', elem: 'vec4<f32>' },
+    { v: 'coefs', tensor: k.inputs[1].name, access: 'read' },
+    blockBuffer(k),
+    { v: 'groups', tensor: `${k.name}.groups`, access: 'read', data: groupTable(k.layout), elem: 'vec4<f32>', note: '(lr, weight decay) per group' },
+    { v: 'arena', tensor: k.outputs[0].name, access: 'read_write', elem: 'vec4<f32>', note: `${commentText(k.outputs[0].name)}: params, m, v` },
+  ];
+  const lines = [
     header('adam', k.name),
-    `@group(0) @binding(0) var<storage, read> grads: array<vec4<f32>>; // ${commentText(k.inputs[0].name)}`,
-    `@group(0) @binding(1) var<storage, read> coefs: array<f32>; // ${commentText(k.inputs[1].name)}`,
-    '@group(0) @binding(2) var<storage, read> blocks: array<vec4<u32>>; // block table',
-    '@group(0) @binding(3) var<storage, read> groups: array<vec4<f32>>; // (lr, weight decay) per group',
-    `@group(0) @binding(4) var<storage, read_write> arena: array<vec4<f32>>; // ${commentText(k.outputs[0].name)}: params, m, v`,
-    `@compute @workgroup_size(${wg})`,
-    'fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32, @builtin(num_workgroups) nwg: vec3<u32>) {',
-    '  let bi = wid.x + wid.y * nwg.x;',
-    `  if (bi >= ${nb}u) { return; }`,
+    ...storageDecls(bufs),
+    ...entry(wg, workgroupSignature('lid'), 'bi', WORKGROUP_ID, `${nb}u`),
     '  let blk = blocks[bi];',
     '  let c = 4u + 4u * blk.z;',
     '  if (coefs[c] == 0.0) { return; }',
@@ -153,20 +145,8 @@ export function generateAdam(k: AdamKernel, cfg: KernelConfig): LoweredKernel {
     '    arena[i] = p - stepSize * (m / denom);',
     '  }',
     '}',
-    '',
-  ].join('\n');
-  return {
-    name: k.name,
-    wgsl,
-    bindings: [
-      { tensor: k.inputs[0].name, access: 'read' },
-      { tensor: k.inputs[1].name, access: 'read' },
-      { tensor: `${k.name}.blocks`, access: 'read', data: blockTable(k.layout) },
-      { tensor: `${k.name}.groups`, access: 'read', data: groupTable(k.layout) },
-      { tensor: k.outputs[0].name, access: 'read_write' },
-    ],
-    workgroups: grid1d(nb, 1, cfg.maxWorkgroupsPerDim),
-  };
+  ];
+  return lowered(k.name, lines, bindingSpecs(bufs), { workgroups: grid1d(nb, 1, cfg.maxWorkgroupsPerDim) });
 }
 
 /**
