@@ -6,6 +6,8 @@ export interface BindingSpec {
   access: 'read' | 'read_write';
   /** Constant table contents (e.g. Adam's block table): the executor uploads it once. */
   data?: Uint32Array | Float32Array;
+  /** Bind only elements [offset, offset + size) of the tensor (default: all of it); offset·4 must be storage-aligned. */
+  range?: { offset: number; size: number };
 }
 
 export interface LoweredKernel {

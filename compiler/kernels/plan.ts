@@ -68,7 +68,13 @@ export const wgslCode = (wgsl: string): string => wgsl.replace(/\/\/[^\n]*/g, ''
 export const wgslHash = (wgsl: string): string => createHash('sha256').update(wgslCode(wgsl)).digest('hex');
 
 /** Plans already-lowered kernels (tests and benchmarks that build WGSL kernels directly). */
-export function planLowered(tensors: ProgramTensor[], lowered: LoweredKernel[], alignment = 256, copies: { from: string; to: string }[] = []): DispatchPlan {
+export function planLowered(
+  tensors: ProgramTensor[],
+  lowered: LoweredKernel[],
+  alignment = 256,
+  copies: { from: string; to: string }[] = [],
+  maxBindingBytes = Infinity,
+): DispatchPlan {
   const byName = new Map(tensors.map((t) => [t.name, t]));
   const first = new Map<string, number>();
   const last = new Map<string, number>();
@@ -115,7 +121,24 @@ export function planLowered(tensors: ProgramTensor[], lowered: LoweredKernel[], 
         return { constant: constants.length - 1 };
       }
       const p = mem.place.get(b.tensor)!;
-      return { buffer: p.buffer, byteOffset: p.byteOffset, byteSize: byName.get(b.tensor)!.size * 4 };
+      const size = byName.get(b.tensor)!.size;
+      const r = b.range ?? { offset: 0, size };
+      if (r.offset < 0 || r.size < 0 || r.offset + r.size > size) {
+        throw new KernelError('SMC4104', `binds elements [${r.offset}, ${r.offset + r.size}) of ${b.tensor}, which holds ${size}`, lk.name);
+      }
+      const byteOffset = p.byteOffset + r.offset * 4;
+      if (b.range && byteOffset % alignment !== 0) {
+        throw new KernelError('SMC4104', `binds ${b.tensor} from byte ${byteOffset} of its buffer, not a multiple of ${alignment}`, lk.name);
+      }
+      if (r.size * 4 > maxBindingBytes) {
+        throw new KernelError(
+          'SMC4102',
+          `binds ${b.range ? `elements [${r.offset}, ${r.offset + r.size}) of ` : ''}tensor ${b.tensor} (${r.size * 4} bytes), above the adapter's maxStorageBufferBindingSize of ${maxBindingBytes} bytes`,
+          lk.name,
+          'the model is too large for this adapter: reduce the layer sizes (hidden width, vocabulary) or the batch size',
+        );
+      }
+      return { buffer: p.buffer, byteOffset, byteSize: r.size * 4 };
     });
     return { label: lk.name, kernel: ki, bindings, uniform: lk.uniform, workgroups: lk.workgroups };
   });
@@ -138,5 +161,5 @@ export function planLowered(tensors: ProgramTensor[], lowered: LoweredKernel[], 
 /** Lowers every kernel of the program for the adapter configuration and plans buffers and dispatches. */
 export function buildDispatchPlan(program: KernelProgram, cfg: KernelConfig, opts: LowerOptions = {}): DispatchPlan {
   const lowered = program.kernels.flatMap((k) => lowerKernel(k, cfg, opts));
-  return planLowered(program.tensors, lowered, cfg.storageOffsetAlignment, program.copies);
+  return planLowered(program.tensors, lowered, cfg.storageOffsetAlignment, program.copies, cfg.maxStorageBufferBindingSize);
 }

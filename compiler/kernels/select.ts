@@ -10,8 +10,13 @@ export interface AdapterFacts {
     maxComputeWorkgroupStorageSize: number;
     maxComputeWorkgroupsPerDimension: number;
     minStorageBufferOffsetAlignment: number;
+    /** Bytes one storage binding may span; the WebGPU default (128 MiB) when absent. */
+    maxStorageBufferBindingSize?: number;
   };
 }
+
+/** WebGPU's default maxStorageBufferBindingSize. */
+export const DEFAULT_MAX_STORAGE_BINDING = 134217728;
 
 export interface MatmulTile {
   /** Rows per invocation (4). */
@@ -40,6 +45,11 @@ export interface KernelConfig {
   maxWorkgroupsPerDim: number;
   /** Byte alignment of storage bindings with an offset (arena sub-allocation). */
   storageOffsetAlignment: number;
+  /**
+   * Bytes one storage binding may span (the adapter's maxStorageBufferBindingSize): the optimizer splits its
+   * arenas into chunks within it; planning rejects any other binding above it.
+   */
+  maxStorageBufferBindingSize: number;
 }
 
 export function selectKernelConfig(adapter: AdapterFacts): KernelConfig {
@@ -48,6 +58,7 @@ export function selectKernelConfig(adapter: AdapterFacts): KernelConfig {
     maxStorageBuffers: l.maxStorageBuffersPerShaderStage,
     maxWorkgroupsPerDim: l.maxComputeWorkgroupsPerDimension,
     storageOffsetAlignment: Math.max(256, l.minStorageBufferOffsetAlignment),
+    maxStorageBufferBindingSize: l.maxStorageBufferBindingSize ?? DEFAULT_MAX_STORAGE_BINDING,
     vectorize: true,
   };
   if (adapter.isSoftware) {
@@ -86,5 +97,6 @@ export const SOFTWARE_DEFAULTS: AdapterFacts = {
     maxComputeWorkgroupStorageSize: 16384,
     maxComputeWorkgroupsPerDimension: 65535,
     minStorageBufferOffsetAlignment: 256,
+    maxStorageBufferBindingSize: DEFAULT_MAX_STORAGE_BINDING,
   },
 };

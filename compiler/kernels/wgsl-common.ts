@@ -148,7 +148,9 @@ export const uniformDecl = (binding: number, type: string, v = 'u'): string => `
 
 /** Binding table of the buffers (the constant tables keep their data). */
 export const bindingSpecs = (bufs: StorageBuffer[]): BindingSpec[] =>
-  bufs.map((b) => (b.data ? { tensor: b.tensor, access: b.access, data: b.data } : { tensor: b.tensor, access: b.access }));
+  bufs.map((b) =>
+    b.data ? { tensor: b.tensor, access: b.access, data: b.data } : { tensor: b.tensor, access: b.access, ...(b.range ? { range: b.range } : {}) },
+  );
 
 type BufferVar = string | { v: string; elem?: string; note?: string };
 
