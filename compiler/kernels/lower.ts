@@ -14,7 +14,7 @@ export interface LowerOptions {
   naiveMatmul?: boolean;
 }
 
-/** One IR kernel becomes one lowered kernel. */
+/** One IR kernel becomes one lowered kernel (the optimizer's over arenas above the binding limit: one per chunk). */
 export function lowerKernel(k: Kernel, cfg: KernelConfig, opts: LowerOptions = {}): LoweredKernel[] {
   validateKernel(k, cfg.maxStorageBuffers);
   switch (k.kind) {
@@ -25,8 +25,9 @@ export function lowerKernel(k: Kernel, cfg: KernelConfig, opts: LowerOptions = {
     case 'hist-entropy': return [generateHistEntropy(k, cfg)];
     case 'count-mi': return [generateCountMi(k, cfg)];
     case 'joint-mi': return [generateJointMi(k, cfg)];
-    case 'grad-norm': return [generateGradNorm(k, cfg)];
-    case 'adam-step': return [generateAdamStep(k)];
-    case 'adam': return [generateAdam(k, cfg)];
+    // the optimizer's arenas may exceed one storage binding: then one kernel per chunk of the arena
+    case 'grad-norm': return generateGradNorm(k, cfg);
+    case 'adam-step': return [generateAdamStep(k, cfg)];
+    case 'adam': return generateAdam(k, cfg);
   }
 }
