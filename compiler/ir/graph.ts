@@ -91,6 +91,17 @@ export class ShapeError extends Error {
 export const fmtShape = (s: Shape): string => `[${s.join(', ')}]`;
 export const numel = (s: Shape): number => s.reduce((a, b) => a * b, 1);
 
+/** Row-major strides of a contiguous shape. */
+export function contiguousStrides(shape: Shape): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i]!;
+  }
+  return s;
+}
+
 /** A complete graph: nodes in topological order, named inputs, parameters and outputs. */
 export interface Graph {
   nodes: Node[];

@@ -278,15 +278,4 @@ export const bin = (op: BinaryOp, a: Expr, b: Expr): Expr => ({ k: 'binary', op,
 export const sel = (cond: Expr, a: Expr, b: Expr): Expr => ({ k: 'select', cond, a, b });
 export const gather = (input: number, index: Expr): Expr => ({ k: 'gather', input, index });
 
-/** Row-major strides of a contiguous shape. */
-export function contiguousStrides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i]!;
-  }
-  return s;
-}
-
-export const numel = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+export { contiguousStrides, numel } from '../ir/graph.js';

@@ -50,6 +50,19 @@ export function generateGradNorm(k: GradNormKernel, cfg: KernelConfig): LoweredK
   return chunks.map((ch, i) => gradNormKernel(k, cfg, ch, `${k.name}.chunk${i}`));
 }
 
+/** Per block of the Adam kernels: skip unused parameters, then the group's lr / weight decay, the clip factor and
+ *  the bias corrections from the step kernel's coefficients. */
+const ADAM_BLOCK_PROLOGUE = [
+  '  let blk = blocks[bi];',
+    '  let c = 4u + 4u * blk.z;',
+    '  if (coefs[c] == 0.0) { return; }',
+    '  let grp = groups[blk.w];',
+    '  let wd = grp.y;',
+    '  let clip = coefs[0];',
+    '  let stepSize = grp.x / coefs[c + 1u];',
+    '  let bc2sqrt = coefs[c + 2u];',
+];
+
 /** The whole gradient arena in one binding, or (chunk) the blocks of one chunk, writing their global partials. */
 function gradNormKernel(k: GradNormKernel, cfg: KernelConfig, ch?: OptimizerChunk, name = k.name): LoweredKernel {
   const nb = ch ? ch.b1 - ch.b0 : k.layout.blocks.length;
@@ -143,14 +156,7 @@ function adamKernel(k: AdamKernel, cfg: KernelConfig): LoweredKernel {
     header('adam', k.name),
     ...storageDecls(bufs),
     ...entry(wg, workgroupSignature('lid'), 'bi', WORKGROUP_ID, `${nb}u`),
-    '  let blk = blocks[bi];',
-    '  let c = 4u + 4u * blk.z;',
-    '  if (coefs[c] == 0.0) { return; }',
-    '  let grp = groups[blk.w];',
-    '  let wd = grp.y;',
-    '  let clip = coefs[0];',
-    '  let stepSize = grp.x / coefs[c + 1u];',
-    '  let bc2sqrt = coefs[c + 2u];',
+    ...ADAM_BLOCK_PROLOGUE,
     `  for (var i = blk.x + lid; i < blk.y; i += ${wg}u) {`,
     '    let p = arena[i];',
     '    let g = grads[i] * clip + p * wd;',
@@ -192,14 +198,7 @@ function adamChunkKernel(k: AdamKernel, cfg: KernelConfig, ch: OptimizerChunk, n
     header('adam', name),
     ...storageDecls(bufs),
     ...entry(wg, workgroupSignature('lid'), 'bi', WORKGROUP_ID, `${nb}u`),
-    '  let blk = blocks[bi];',
-    '  let c = 4u + 4u * blk.z;',
-    '  if (coefs[c] == 0.0) { return; }',
-    '  let grp = groups[blk.w];',
-    '  let wd = grp.y;',
-    '  let clip = coefs[0];',
-    '  let stepSize = grp.x / coefs[c + 1u];',
-    '  let bc2sqrt = coefs[c + 2u];',
+    ...ADAM_BLOCK_PROLOGUE,
     `  for (var i = blk.x + lid; i < blk.y; i += ${wg}u) {`,
     '    let pi = p[i];',
     '    let g = grads[i] * clip + pi * wd;',

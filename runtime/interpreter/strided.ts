@@ -1,15 +1,8 @@
 // Index maps for strided movement (broadcast, permute, slice, pad, concat) in the reference interpreter.
-import { numel, type Shape } from '../../compiler/ir/graph.js';
+import { contiguousStrides, numel, type Shape } from '../../compiler/ir/graph.js';
 
-export function stridesOf(shape: Shape): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    s[d] = acc;
-    acc *= shape[d]!;
-  }
-  return s;
-}
+/** Row-major strides of a contiguous shape. */
+export const stridesOf = contiguousStrides;
 
 /** Offsets base + Σ idx[d]·strides[d] for every index of `shape`, in row-major order. */
 export function stridedOffsets(shape: Shape, strides: number[], base = 0): Int32Array {
