@@ -5,6 +5,8 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { checkSpec, summarizeParams } from '../../compiler/check/index.js';
+import { graphProblems } from '../../compiler/ir/validate.js';
+import { compileModel } from '../../compiler/compile.js';
 
 const specs = join(import.meta.dirname, '../../specs');
 const all = [
@@ -26,6 +28,8 @@ describe('shipped specs', () => {
     expect(r.diagnostics).toEqual([]);
     expect(r.elaborated?.loss).toBeDefined();
     expect([...r.elaborated!.outputs.keys()]).toEqual(expect.arrayContaining(['pred', 'state_v', 'state_a']));
+    // the elaborated graph passes the IR validator (every shape re-derived, topological order, ids)
+    expect(graphProblems(r.graph!)).toEqual([]);
   });
 
   test('smcir.smcir (MOSI) has the parameter counts of the reference', () => {
@@ -53,6 +57,12 @@ describe('shipped specs', () => {
     expect(names).toContain('cmcg.gen_a.lstm.weight_ih_l0');
     const eta = counts(join(specs, 'smcir.smcir'), ['eta=0.4', 'train.lr=1e-3']);
     expect(eta.r.settings!.train.lr).toBe(1e-3);
+  });
+
+  test('the compiled train step and evaluation graph of smcir-tiny pass the IR validator', () => {
+    const m = compileModel(join(specs, 'smcir-tiny.smcir'));
+    expect(graphProblems(m.train.graph)).toEqual([]);
+    expect(graphProblems(m.eval)).toEqual([]);
   });
 
   test('the ablations remove what they say', () => {
