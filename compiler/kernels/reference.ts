@@ -210,6 +210,10 @@ export function countMi(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return Math.max(s, 0);
 }
 
+/** Element j of time step t of sample b in a strided LSTM sequence view. */
+const at = (v: { offset: number; batchStride: number; timeStride: number }, b: number, t: number, j: number): number =>
+  v.offset + b * v.batchStride + t * v.timeStride + j;
+
 function evalRoutine(k: Exclude<Kernel, ExprKernel | MatmulKernel>, env: TensorEnv): void {
   switch (k.kind) {
     case 'lstm-forward': {
@@ -218,8 +222,6 @@ function evalRoutine(k: Exclude<Kernel, ExprKernel | MatmulKernel>, env: TensorE
       const W = env.get(k.inputs[1].name)!;
       const hc = get(env, k.outputs[0].name, k.outputs[0].size);
       const g = get(env, k.outputs[1].name, k.outputs[1].size);
-      const at = (v: { offset: number; batchStride: number; timeStride: number }, b: number, t: number, j: number): number =>
-        v.offset + b * v.batchStride + t * v.timeStride + j;
       for (let b = 0; b < B; b++) {
         for (let s = 0; s < T; s++) {
           const t = reverse ? T - 1 - s : s;
@@ -253,8 +255,6 @@ function evalRoutine(k: Exclude<Kernel, ExprKernel | MatmulKernel>, env: TensorE
       const W = env.get(k.inputs[3].name)!;
       const dg = get(env, k.outputs[0].name, k.outputs[0].size);
       const dcs = get(env, k.outputs[1].name, k.outputs[1].size);
-      const at = (v: { offset: number; batchStride: number; timeStride: number }, b: number, t: number, j: number): number =>
-        v.offset + b * v.batchStride + t * v.timeStride + j;
       const tOf = (s: number): number => (reverse ? T - 1 - s : s);
       for (let b = 0; b < B; b++) {
         for (let s = T - 1; s >= 0; s--) {

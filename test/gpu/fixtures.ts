@@ -1,4 +1,6 @@
 // Kernel fixtures shared by GPU and reference tests: a BiLSTM direction (forward + backward) and the optimizer kernels.
+import { initTrainState } from '../../compiler/train-step.js';
+import { modelFeeds, type ModelCase } from '../goldens/model-case.js';
 import type { AdamKernel, AdamStepKernel, GradNormKernel, LstmBackwardKernel, LstmForwardKernel, OptimizerLayout } from '../../compiler/kernels/ir.js';
 
 export function lstmPair(B: number, T: number, H: number, reverse: boolean, tag: string): [LstmForwardKernel, LstmBackwardKernel] {
@@ -39,3 +41,14 @@ export function adamKernels(layout: OptimizerLayout, maxNorm: number): [GradNorm
   ];
 }
 
+
+/** Feeds of the smcir-tiny model case for a train step: its batch, its parameters and fresh Adam state. */
+export function caseFeeds(mc: ModelCase): Map<string, Float32Array> {
+  const params = new Map<string, Float32Array>();
+  const data = new Map<string, Float32Array>();
+  for (const [k, , v] of modelFeeds(mc)) {
+    if (k.startsWith('param:')) params.set(k.slice(6), v);
+    else data.set(k.slice(3), v);
+  }
+  return new Map([...data, ...initTrainState(mc.step, params)]);
+}

@@ -3,8 +3,9 @@
 // any other binding above the limit is refused at plan time. The smcir-tiny train step, planned with a binding
 // limit small enough to force several chunks, matches the unchunked step and the interpreter for 3 steps.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildModelCase, modelFeeds, type ModelCase } from '../goldens/model-case.js';
-import { buildTrainStep, initTrainState, type TrainStep } from '../../compiler/train-step.js';
+import { buildModelCase } from '../goldens/model-case.js';
+import { caseFeeds } from './fixtures.js';
+import { buildTrainStep, type TrainStep } from '../../compiler/train-step.js';
 import { planTrainStep } from '../../compiler/passes/plan-graph.js';
 import { SOFTWARE_DEFAULTS, selectKernelConfig, type KernelConfig } from '../../compiler/kernels/select.js';
 import { KernelError } from '../../compiler/kernels/errors.js';
@@ -33,15 +34,6 @@ function smallLimit(step: TrainStep, cfg: KernelConfig): number {
   return Math.ceil(limit / 16) * 16;
 }
 
-function caseFeeds(mc: ModelCase): Map<string, Float32Array> {
-  const params = new Map<string, Float32Array>();
-  const data = new Map<string, Float32Array>();
-  for (const [k, , v] of modelFeeds(mc)) {
-    if (k.startsWith('param:')) params.set(k.slice(6), v);
-    else data.set(k.slice(3), v);
-  }
-  return new Map([...data, ...initTrainState(mc.step, params)]);
-}
 
 describe('optimizer arenas above the binding limit', () => {
   const base = { ...selectKernelConfig(SOFTWARE_DEFAULTS), maxStorageBuffers: 16 };

@@ -2,23 +2,15 @@
 // interpreter in f32: loss, every gradient, every updated parameter and optimizer state, ten steps in a row;
 // and validate mode, which names the first kernel that disagrees.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildModelCase, modelFeeds, type ModelCase } from '../goldens/model-case.js';
-import { buildTrainStep, initTrainState } from '../../compiler/train-step.js';
+import { buildModelCase, type ModelCase } from '../goldens/model-case.js';
+import { caseFeeds } from './fixtures.js';
+import { buildTrainStep } from '../../compiler/train-step.js';
 import { evaluate, run } from '../../runtime/interpreter/evaluate.js';
 import { GpuGraph, GpuTrainStep } from '../../runtime/gpu/train-step.js';
 import { validateAgainstInterpreter } from '../../runtime/gpu/validate.js';
 import { bin, c } from '../../compiler/kernels/ir.js';
 import { expectClose, noGpuReason, openTestGpu, type Gpu } from './harness.js';
 
-function caseFeeds(mc: ModelCase): Map<string, Float32Array> {
-  const params = new Map<string, Float32Array>();
-  const data = new Map<string, Float32Array>();
-  for (const [k, , v] of modelFeeds(mc)) {
-    if (k.startsWith('param:')) params.set(k.slice(6), v);
-    else data.set(k.slice(3), v);
-  }
-  return new Map([...data, ...initTrainState(mc.step, params)]);
-}
 
 describe.skipIf(!!noGpuReason)('smcir-tiny train step on the GPU', () => {
   let gpu: Gpu;
