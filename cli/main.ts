@@ -2,9 +2,12 @@
 
 import { Command, CommanderError, Option } from 'commander';
 import { runCheck } from './commands/check.js';
-import { reportError, UsageError } from './errors.js';
+import { reportError } from './errors.js';
 
-const backendOption = () => new Option('--backend <name>', 'gpu (Dawn/WebGPU) or reference (CPU interpreter)').choices(['gpu', 'reference']).default('gpu');
+const backendOption = () =>
+  new Option('--backend <name>', 'auto (the GPU when Dawn finds an adapter, else the CPU), gpu (Dawn/WebGPU), or reference (CPU interpreter)')
+    .choices(['auto', 'gpu', 'reference'])
+    .default('auto');
 const splitOption = () => new Option('--split <name>', 'which split to evaluate').choices(['test', 'valid', 'train']).default('test');
 const statsOption = () => new Option('--dmfd-stats <mode>', 'DMFD threshold statistics: over the whole split (population) or per batch').choices(['batch', 'population']);
 const number = (v: string) => {
@@ -65,9 +68,9 @@ export function buildProgram(): Command {
     .option('--dump-wgsl <dir>', 'write the WGSL of every kernel to this folder')
     .option('--validate', 'run every GPU kernel against the reference interpreter and stop at the first that disagrees')
     .option('--quiet', 'print only the run folder')
-    .action(async (spec: string | undefined, o) => {
+    .action(async (spec: string | undefined, o, cmd: Command) => {
       const { runTrain } = await import('./commands/train.js');
-      process.exitCode = await runTrain(spec, o);
+      process.exitCode = await runTrain(spec, { ...o, backendGiven: cmd.getOptionValueSource('backend') === 'cli' });
     });
 
   /** Options shared by the commands that evaluate a trained model. */
@@ -143,6 +146,14 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('doctor')
+    .description('what this machine offers: Node, the Vulkan driver, the WebGPU adapter (exit 1 without one)')
+    .action(async () => {
+      const { runDoctor } = await import('./commands/doctor.js');
+      process.exitCode = await runDoctor();
+    });
+
+  program
     .command('stdlib')
     .description('list the layers, functions and initialisers a spec can use, with their parameters')
     .action(async () => {
@@ -152,13 +163,11 @@ export function buildProgram(): Command {
 
   program
     .command('explain')
-    .description('explain an error code, e.g. smcirc explain SMC3001')
-    .argument('<code>')
-    .action(async (code: string) => {
-      const { ERROR_CODES } = await import('./error-catalogue.js');
-      const title = ERROR_CODES[code.toUpperCase()];
-      if (!title) throw new UsageError(`unknown code ${code}`, 'codes look like SMC2001; SMC1xxx syntax, 2xxx names, 3xxx shapes and types, 4xxx GPU, 5xxx training, 6xxx data');
-      process.stdout.write(`${code.toUpperCase()}: ${title}\n`);
+    .description('explain an error code: what went wrong, an example, the fix (SMC3001, smcir3001 or 3001); no code: list them all')
+    .argument('[code]')
+    .action(async (code: string | undefined) => {
+      const { runExplain } = await import('./commands/explain.js');
+      process.exitCode = runExplain(code);
     });
 
   return program;

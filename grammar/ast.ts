@@ -3,7 +3,7 @@
 import type { Span } from './diagnostics.js';
 
 export type Expr =
-  | { kind: 'num'; value: number; span: Span }
+  | { kind: 'num'; value: number; span: Span; /** written with a `.` or an exponent (`0.5`, `1.0`, `1e-3`): a float, not an int */ float?: boolean }
   | { kind: 'str'; value: string; span: Span }
   | { kind: 'bool'; value: boolean; span: Span }
   | { kind: 'name'; name: string; span: Span }

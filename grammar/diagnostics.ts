@@ -1,4 +1,5 @@
-// Diagnostics: the catalogue of front-end error codes and the compiler-style printer (file:line:col, caret, hint).
+// Diagnostics: the front end's diagnostic type (its codes are in catalogue.ts) and the compiler-style printer
+// (file:line:col, caret, hint).
 
 export type Severity = 'error' | 'warning';
 
@@ -15,44 +16,13 @@ export interface Diagnostic {
   message: string;
   span?: Span;
   hint?: string;
+  /** The text of `span.file` when it is no file (`<--set>`: the --set options, one a line), for the caret. */
+  sourceText?: string;
 }
 
-/** Every code the front end and checker emit, with a one-line title (printed by `smcirc explain`). */
-export const CATALOGUE = {
-  // 1xxx: syntax
-  SMC1001: 'unexpected character',
-  SMC1002: 'unterminated string',
-  SMC1003: 'syntax error',
-  SMC1004: 'missing token',
-  // 2xxx: names, imports, declarations
-  SMC2001: 'unknown name',
-  SMC2002: 'duplicate declaration',
-  SMC2003: 'unknown layer or function',
-  SMC2004: 'wrong number of arguments',
-  SMC2005: 'unknown keyword argument',
-  SMC2006: 'missing argument',
-  SMC2007: 'import not found',
-  SMC2008: 'cyclic import',
-  SMC2009: 'bad override',
-  SMC2010: 'unknown setting',
-  SMC2011: 'missing model',
-  SMC2012: 'forward parameter is not an input',
-  SMC2013: 'unused binding',
-  SMC2014: 'unused parameter',
-  SMC2015: 'recursive block',
-  SMC2016: 'not callable',
-  SMC2017: 'missing setting',
-  SMC2018: 'unknown output',
-  SMC2019: 'parameter group matches no parameter',
-  // 3xxx: types and shapes
-  SMC3001: 'shape mismatch',
-  SMC3002: 'type mismatch',
-  SMC3003: 'not an integer dimension',
-  SMC3004: 'bad value',
-  SMC3005: 'division by zero',
-  SMC3006: 'index out of range',
-  SMC3007: 'tuple arity mismatch',
-} as const;
+/** Every code the front end and checker emit, with its title and explanation (printed by `smcirc explain`). */
+export { CATALOGUE, type Explanation } from './catalogue.js';
+import type { CATALOGUE } from './catalogue.js';
 
 export type Code = keyof typeof CATALOGUE;
 
@@ -75,7 +45,7 @@ export function fail(code: Code, message: string, span?: Span, hint?: string): n
 export function formatDiagnostic(d: Diagnostic, sources: ReadonlyMap<string, string>): string {
   const where = d.span ? `${d.span.file}:${d.span.line}:${d.span.column}: ` : '';
   const lines = [`${where}${d.severity} ${d.code}: ${d.message}`];
-  const text = d.span ? sources.get(d.span.file) : undefined;
+  const text = d.span ? (sources.get(d.span.file) ?? d.sourceText) : undefined;
   if (d.span && text !== undefined) {
     const src = text.split(/\r?\n/)[d.span.line - 1];
     if (src !== undefined) {

@@ -234,7 +234,7 @@ class AstBuilder {
         const inner = this.node(ch, 'unaryExpr');
         if (inner) {
           const operand = this.expr(inner);
-          if (operand.kind === 'num') return { kind: 'num', value: -operand.value, span: this.span(n) };
+          if (operand.kind === 'num') return { ...operand, value: -operand.value, span: this.span(n) };
           return { kind: 'unary', op: '-', operand, span: this.span(n) };
         }
         return this.expr(this.node(ch, 'powExpr'));
@@ -311,7 +311,7 @@ class AstBuilder {
     const ch = n.children;
     const span = this.span(n);
     const num = this.tok(ch, 'NumberLit');
-    if (num) return { kind: 'num', value: Number(num.image), span };
+    if (num) return /[.eE]/.test(num.image) ? { kind: 'num', value: Number(num.image), span, float: true } : { kind: 'num', value: Number(num.image), span };
     const str = this.tok(ch, 'StringLit');
     if (str) return { kind: 'str', value: unquote(str.image), span };
     if (ch.True) return { kind: 'bool', value: true, span };

@@ -2,7 +2,7 @@
 // with planted missingness — precision, recall and F1 of the flags against the ground truth.
 
 import { writeFileSync } from 'node:fs';
-import { createBackend, type BackendName } from '../../runtime/backends/index.js';
+import { createBackend, resolveBackend, type BackendChoice } from '../../runtime/backends/index.js';
 import { predictSplit } from '../../runtime/eval/predict.js';
 import { fraction } from '../../runtime/eval/conditions.js';
 import { loadRunData, splitArrays } from '../../runtime/train/data-source.js';
@@ -17,7 +17,7 @@ export interface DiagnoseCommandOptions {
   split: 'test' | 'valid' | 'train';
   batchSize?: number;
   dmfdStats?: 'batch' | 'population';
-  backend: BackendName;
+  backend: BackendChoice;
   csv?: string;
   json?: string;
 }
@@ -46,7 +46,7 @@ export async function runDiagnose(target: string, o: DiagnoseCommandOptions): Pr
   const data = loadRunData(run.model, dataPath);
   process.stderr.write(`data: ${dataPath ?? 'built-in synthetic'} (${o.split} split)\n`);
   const split = splitArrays(data, o.split);
-  const backend = await createBackend(o.backend, run.model);
+  const backend = await createBackend(await resolveBackend(o.backend, (l) => process.stderr.write(`${l}\n`)), run.model);
   try {
     await loadWeights(run.model, backend, run.checkpoint);
     const { outputs, stats } = await predictSplit(run.model, backend, split);

@@ -2,7 +2,7 @@
 // shuffling, fixed batches; with population DMFD statistics the result does not depend on the batch size.
 
 import { writeFileSync } from 'node:fs';
-import { createBackend, type BackendName } from '../../runtime/backends/index.js';
+import { createBackend, resolveBackend, type BackendChoice } from '../../runtime/backends/index.js';
 import { conditionCsv, conditionTable, evaluateConditions } from '../../runtime/eval/conditions.js';
 import { loadRunData, splitArrays } from '../../runtime/train/data-source.js';
 import { loadWeights } from '../../runtime/train/loop.js';
@@ -19,7 +19,7 @@ export interface EvalCommandOptions {
   split: 'test' | 'valid' | 'train';
   batchSize?: number;
   dmfdStats?: 'batch' | 'population';
-  backend: BackendName;
+  backend: BackendChoice;
   json?: string;
   csv?: string;
 }
@@ -31,7 +31,7 @@ export async function runEval(target: string, o: EvalCommandOptions): Promise<nu
   const dataPath = o.data ?? run.data;
   const data = loadRunData(run.model, dataPath);
   process.stderr.write(`data: ${dataPath ?? 'built-in synthetic'} (${o.split} split)\n`);
-  const backend = await createBackend(o.backend, run.model);
+  const backend = await createBackend(await resolveBackend(o.backend, (l) => process.stderr.write(`${l}\n`)), run.model);
   try {
     await loadWeights(run.model, backend, run.checkpoint);
     const rows = await evaluateConditions(run.model, backend, splitArrays(data, o.split), conditions, o.missingRate);

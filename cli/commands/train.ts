@@ -4,7 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openBundle, type OpenedBundle } from '../../runtime/bundle/load.js';
 import { compileModel, type CompiledModel } from '../../compiler/compile.js';
-import { createBackend, type BackendName } from '../../runtime/backends/index.js';
+import { createBackend, resolveBackend, type BackendChoice } from '../../runtime/backends/index.js';
 import { loadRunData } from '../../runtime/train/data-source.js';
 import { readRunManifest, RUN_MANIFEST, trainRun } from '../../runtime/train/run.js';
 import { UsageError } from '../errors.js';
@@ -20,7 +20,9 @@ export interface TrainCommandOptions {
   seeds?: string;
   out?: string;
   resume?: string;
-  backend: BackendName;
+  backend: BackendChoice;
+  /** True when --backend was given on the command line (not the default): a resumed run then switches backend. */
+  backendGiven?: boolean;
   maxSteps?: number;
   maxEpochs?: number;
   dumpWgsl?: string;
@@ -65,12 +67,19 @@ export async function runTrain(specArg: string | undefined, o: TrainCommandOptio
   const data = loadRunData(model, dataPath);
   const progress = terminalProgress(process.stderr, o.quiet);
   const runDir = dir ?? defaultRunDir(spec);
-  progress.message(`run folder: ${runDir}  (backend: ${o.backend}, data: ${dataPath ?? 'built-in synthetic'})`);
+  const recorded = o.resume ? readRunManifest(o.resume)?.backend : undefined;
+  const resumeOn = (recorded === 'gpu' || recorded === 'reference') && !o.backendGiven ? recorded : o.backend;
+  const backendName = await resolveBackend(resumeOn, (l) => process.stderr.write(`${l}\n`));
+  if (recorded && recorded !== backendName) {
+    process.stderr.write(`note: the run trained on the ${recorded} backend and continues on ${backendName}: it is no longer bit-exact with an uninterrupted run\n`);
+  }
+  progress.message(`run folder: ${runDir}  (backend: ${backendName}, data: ${dataPath ?? 'built-in synthetic'})`);
   const summary = await trainRun({
     model,
-    makeBackend: () => createBackend(o.backend, model, { dumpWgslDir: o.dumpWgsl, validate: o.validate, plans }),
+    makeBackend: () => createBackend(backendName, model, { dumpWgslDir: o.dumpWgsl, validate: o.validate, plans }),
     data,
     dataSource: dataPath ?? 'synthetic',
+    backend: backendName,
     seeds,
     dir: runDir,
     overrides,

@@ -3,7 +3,6 @@
 
 import type * as A from '../../grammar/ast.js';
 import { diag, didYouMean, DiagnosticError, fail, type Diagnostic, type Span } from '../../grammar/diagnostics.js';
-import { parseSmcir } from '../../grammar/to-ast.js';
 import { fmtShape, GraphBuilder, ShapeError, type Graph, type InitSpec, type SourceSpan } from '../ir/graph.js';
 import { bindArgs, FUNCTIONS, INITS, LAYERS, type Args, type BuildContext } from './builtins.js';
 import type { BlockDecl, Program } from './load.js';
@@ -671,12 +670,4 @@ export class Elaborator {
       return v.id;
     }, setting.value.span);
   }
-}
-
-/** Parses a `--set` value (a .smcir expression without names) into a constant expression. */
-export function parseOverrideValue(text: string): A.Expr | undefined {
-  const { ast, diagnostics } = parseSmcir(`const __override = ${text}`, '<--set>');
-  if (diagnostics.length) return undefined;
-  const d = ast.decls[0];
-  return d?.kind === 'const' ? d.value : undefined;
 }

@@ -1,11 +1,14 @@
-// `checkSpec`: the front half of the compiler — load, apply --set overrides, resolve settings, elaborate and
-// shape-check into a tensor graph — returning diagnostics instead of throwing.
+// `checkSpec`: the front half of the compiler — load, apply --set overrides, check what overrides do to the
+// constants they replace, resolve settings, elaborate and shape-check into a tensor graph — returning
+// diagnostics instead of throwing.
 
 import { readFileSync } from 'node:fs';
-import { diag, didYouMean, type Diagnostic, type Span } from '../../grammar/diagnostics.js';
+import { diag, type Diagnostic } from '../../grammar/diagnostics.js';
 import { numel, type Graph } from '../ir/graph.js';
-import { Elaborator, parseOverrideValue, type Elaborated, type ElaborateOptions } from './elaborate.js';
+import { Elaborator, type Elaborated, type ElaborateOptions } from './elaborate.js';
 import { loadProgram, type Program } from './load.js';
+import { checkOverrides } from './overrides.js';
+import { applySetOverrides, SET_FILE } from './set-overrides.js';
 import { resolveSettings, type Settings } from './settings.js';
 import { globToRegExp } from '../train-step.js';
 
@@ -38,8 +41,6 @@ export interface CheckResult {
   graph?: Graph;
 }
 
-const OVERRIDE_SPAN: Span = { file: '<--set>', line: 1, column: 1 };
-
 export function defaultReadFile(path: string): string | undefined {
   try {
     return readFileSync(path, 'utf8');
@@ -48,46 +49,16 @@ export function defaultReadFile(path: string): string | undefined {
   }
 }
 
-function applyOverrides(program: Program, overrides: string[], diagnostics: Diagnostic[]): void {
-  for (const o of overrides) {
-    const eq = o.indexOf('=');
-    if (eq <= 0) {
-      diagnostics.push(diag('SMC2009', `bad override \`${o}\``, OVERRIDE_SPAN, 'write `--set name=value`, e.g. `--set eta=0.4` or `--set train.lr=1e-3`'));
-      continue;
-    }
-    const key = o.slice(0, eq).trim();
-    const expr = parseOverrideValue(o.slice(eq + 1).trim());
-    if (!expr) {
-      diagnostics.push(diag('SMC2009', `the value in \`--set ${o}\` is not a valid expression`, OVERRIDE_SPAN, 'use a number, a quoted string, true/false, or a list like [1, 2]'));
-      continue;
-    }
-    const dot = key.indexOf('.');
-    if (dot > 0) {
-      const section = key.slice(0, dot);
-      const name = key.slice(dot + 1);
-      if (!['train', 'data', 'eval'].includes(section)) {
-        diagnostics.push(diag('SMC2009', `--set ${key}: there is no section \`${section}\``, OVERRIDE_SPAN, didYouMean(section, ['train', 'data', 'eval']) ?? 'sections are train, data and eval'));
-        continue;
-      }
-      const sec = program.sections.get(section) ?? { name: section, span: OVERRIDE_SPAN, values: new Map(), groups: new Map() };
-      program.sections.set(section, sec);
-      sec.values.set(name, { key: { name, span: OVERRIDE_SPAN }, value: expr });
-      continue;
-    }
-    const decl = program.consts.get(key);
-    if (!decl) {
-      diagnostics.push(diag('SMC2009', `--set ${key}: the spec has no constant \`${key}\``, OVERRIDE_SPAN, didYouMean(key, program.consts.keys()) ?? 'only `const` declarations can be overridden (settings: `--set train.lr=...`)'));
-      continue;
-    }
-    program.consts.set(key, { ...decl, value: expr });
-  }
-}
-
 /** Loads, overrides, resolves settings and elaborates a spec. Never throws on bad input. */
 export function checkSpec(path: string, opts: CheckOptions = {}): CheckResult {
   const { program, diagnostics } = loadProgram(path, opts.readFile ?? defaultReadFile, opts.text);
-  applyOverrides(program, opts.overrides ?? [], diagnostics);
-  if (diagnostics.some((d) => d.severity === 'error')) return { ok: false, diagnostics, program };
+  const setText = applySetOverrides(program, opts.overrides ?? [], diagnostics);
+  // `<--set>` is no file: its diagnostics carry the text of the --set options for the caret.
+  const located = (ds: Diagnostic[]) => ds.map((d) => (d.span?.file === SET_FILE ? { ...d, sourceText: setText } : d));
+  if (diagnostics.some((d) => d.severity === 'error')) return { ok: false, diagnostics: located(diagnostics), program };
+  const overrides = checkOverrides(program);
+  diagnostics.push(...overrides.diagnostics);
+  if (overrides.stop) return { ok: false, diagnostics: located(dedupe(diagnostics)), program };
 
   const inputNames = [...program.inputs.keys()];
   const settingsEval = new Elaborator(program, { batch: 1, training: false });
@@ -112,7 +83,7 @@ export function checkSpec(path: string, opts: CheckOptions = {}): CheckResult {
   // (after an error the graph is incomplete, and every group would look unmatched)
   if (elaborated && settings && !diagnostics.some((d) => d.severity === 'error')) diagnostics.push(...unmatchedGroups(program, settings, elaborated));
   const ok = !diagnostics.some((d) => d.severity === 'error');
-  return { ok, diagnostics: dedupe(diagnostics), program, settings, elaborated, graph: elaborated?.graph };
+  return { ok, diagnostics: located(dedupe(diagnostics)), program, settings, elaborated, graph: elaborated?.graph };
 }
 
 /** A parameter group whose patterns match no parameter is almost always a typo: warn. */

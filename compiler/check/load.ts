@@ -4,9 +4,10 @@
 import { dirname, resolve } from 'node:path';
 import type * as A from '../../grammar/ast.js';
 import { diag, didYouMean, type Diagnostic, type Span } from '../../grammar/diagnostics.js';
+import { parseSmcir } from '../../grammar/to-ast.js';
+import { collectNames } from './names.js';
 
 const PARAM_TYPES: string[] = ['int', 'float', 'str', 'bool'];
-import { parseSmcir } from '../../grammar/to-ast.js';
 
 export type ConstDecl = Extract<A.Decl, { kind: 'const' }>;
 export type DimDecl = Extract<A.Decl, { kind: 'dim' }>;
@@ -31,6 +32,12 @@ export interface Program {
   blocks: Map<string, BlockDecl>;
   model?: BlockDecl;
   sections: Map<string, SettingsSection>;
+  /** Every `const` (or `--set`) that replaced an earlier declaration, with the one it replaced, in load order. */
+  replaced: { decl: ConstDecl; original: ConstDecl }[];
+  /** Constants that a file with imports declares without replacing an imported one (typos of an override?). */
+  added: { decl: ConstDecl; imported: string[] }[];
+  /** Every name some expression refers to, in any file (see names.ts). */
+  referenced: Set<string>;
 }
 
 export type ReadFile = (path: string) => string | undefined;
@@ -45,6 +52,9 @@ export function loadProgram(entry: string, readFile: ReadFile, entryText?: strin
     inputs: new Map(),
     blocks: new Map(),
     sections: new Map(),
+    replaced: [],
+    added: [],
+    referenced: new Set(),
   };
   const diagnostics: Diagnostic[] = [];
   const done = new Set<string>();
@@ -68,6 +78,9 @@ export function loadProgram(entry: string, readFile: ReadFile, entryText?: strin
     for (const d of ast.decls) {
       if (d.kind === 'import') visit(resolve(dirname(path), d.path), [...stack, path], d.span, undefined, d.path);
     }
+    const importing = ast.decls.some((d) => d.kind === 'import');
+    const imported = [...program.consts.keys()];
+    for (const d of ast.decls) collectNames(d, program.referenced);
     const seen = new Map<string, Span>();
     const once = (name: string, span: Span, what: string): boolean => {
       const prev = seen.get(name);
@@ -82,9 +95,14 @@ export function loadProgram(entry: string, readFile: ReadFile, entryText?: strin
       switch (d.kind) {
         case 'import':
           break;
-        case 'const':
-          if (once(d.name.name, d.name.span, 'constant')) program.consts.set(d.name.name, d);
+        case 'const': {
+          if (!once(d.name.name, d.name.span, 'constant')) break;
+          const original = program.consts.get(d.name.name);
+          if (original) program.replaced.push({ decl: d, original });
+          else if (importing) program.added.push({ decl: d, imported });
+          program.consts.set(d.name.name, d);
           break;
+        }
         case 'dim':
           if (once(d.name.name, d.name.span, 'dimension')) program.dims.set(d.name.name, d);
           break;

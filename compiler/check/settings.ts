@@ -49,7 +49,7 @@ export interface Settings {
 }
 
 type Kind = 'num' | 'int' | 'str' | 'bool' | 'nums' | 'strs' | 'expr';
-interface KeySpec {
+export interface KeySpec {
   kind: Kind;
   default?: unknown;
   /** Smallest allowed value (`int`), or of every element (`nums`). */
@@ -115,22 +115,22 @@ export function resolveSettings(program: Program, evalValue: (e: A.Expr) => Valu
       const spec = keys[key];
       if (!spec) {
         if (extra?.(key)) {
-          out[key] = value(s, { kind: 'str', doc: '' });
+          out[key] = value(s, { kind: 'str', doc: '' }, section);
           continue;
         }
         diagnostics.push(diag('SMC2010', `\`${section}\` has no setting \`${key}\``, s.key.span, didYouMean(key, [...Object.keys(keys), ...(extra ? inputNames : [])]) ?? `its settings are: ${Object.keys(keys).join(', ')}`));
         continue;
       }
       if (spec.kind === 'expr') continue;
-      const v = value(s, spec);
+      const v = value(s, spec, section);
       if (v !== undefined) out[key] = v;
     }
     return out;
   };
-  const value = (s: A.Setting, spec: KeySpec): unknown => {
+  const value = (s: A.Setting, spec: KeySpec, section: string): unknown => {
     try {
       const v = toPlain(evalValue(s.value), `\`${s.key.name}\``, s.value.span);
-      const bad = (want: string) => diagnostics.push(diag('SMC3004', `\`${s.key.name}\` must be ${want}, got ${JSON.stringify(v)}`, s.value.span));
+      const bad = (want: string, hint?: string) => diagnostics.push(diag('SMC3004', `\`${s.key.name}\` must be ${want}, got ${JSON.stringify(v)}`, s.value.span, hint));
       switch (spec.kind) {
         case 'num':
           if (typeof v !== 'number' || !Number.isFinite(v)) return bad('a number');
@@ -140,7 +140,7 @@ export function resolveSettings(program: Program, evalValue: (e: A.Expr) => Valu
           return v;
         case 'str':
           if (typeof v !== 'string') return bad('a string');
-          if (spec.oneOf && !spec.oneOf.includes(v)) return bad(`one of ${spec.oneOf.map((o) => `"${o}"`).join(', ')}`);
+          if (spec.oneOf && !spec.oneOf.includes(v)) return bad(`one of ${spec.oneOf.map((o) => `"${o}"`).join(', ')}`, oneOfHint(v, spec.oneOf, section, s));
           return v;
         case 'bool':
           if (typeof v !== 'boolean') return bad('true or false');
@@ -176,7 +176,7 @@ export function resolveSettings(program: Program, evalValue: (e: A.Expr) => Valu
         diagnostics.push(diag('SMC2010', `a parameter group has no setting \`${s.key.name}\``, s.key.span, didYouMean(s.key.name, Object.keys(GROUP_KEYS)) ?? `its settings are: ${Object.keys(GROUP_KEYS).join(', ')}`));
         continue;
       }
-      gv[s.key.name] = value(s, spec);
+      gv[s.key.name] = value(s, spec, 'train');
     }
     if (!Array.isArray(gv.params)) {
       diagnostics.push(diag('SMC2017', `group \`${name}\` needs \`params = ["pattern", ...]\``, g.name.span));
@@ -224,4 +224,12 @@ export function resolveSettings(program: Program, evalValue: (e: A.Expr) => Valu
   }
   const ev: EvalSettings = { conditions, missing: 'zero', dmfd_stats: e.dmfd_stats as EvalSettings['dmfd_stats'], batch_size: e.batch_size as number };
   return { settings: { train, data, eval: ev }, diagnostics };
+}
+
+/** `did you mean `batch`? write `--set eval.dmfd_stats=batch` or …` (or the spec-file form). */
+function oneOfHint(v: string, oneOf: string[], section: string, s: A.Setting): string {
+  const viaSet = s.value.span.file === '<--set>';
+  const forms = oneOf.map((o) => (viaSet ? `\`--set ${section}.${s.key.name}=${o}\`` : `\`${s.key.name} = "${o}"\``));
+  const dym = didYouMean(v, oneOf);
+  return `${dym ? `${dym} ` : ''}write ${forms.slice(0, -1).join(', ')}${forms.length > 1 ? ' or ' : ''}${forms[forms.length - 1]}`;
 }

@@ -4,7 +4,8 @@ export type Tensors = Map<string, Float32Array>;
 
 export interface Backend {
   readonly name: 'reference' | 'gpu';
-  /** Parameters and optimiser state, by state name (parameter names, adam.m.*, adam.v.*, adam.t.*, adam.step). */
+  /** Sets parameters and optimiser state by state name (parameter names, adam.m.*, adam.v.*, adam.t.*, adam.step);
+   *  entries not given keep their values (loading weights keeps the Adam state). */
   setState(state: Tensors): Promise<void>;
   getState(): Promise<Tensors>;
   /** One train step on a full batch (inputs and targets by name); returns the loss. `seed` keys dropout. */

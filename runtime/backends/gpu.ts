@@ -70,7 +70,7 @@ export class GpuBackend implements Backend {
   }
 
   async setState(state: Tensors): Promise<void> {
-    this.host = new Map(state);
+    for (const [k, v] of state) this.host.set(k, v);
     this.train.feed(state);
     this.forwardStale = true;
   }

@@ -1,4 +1,5 @@
-// Picks the execution backend: the GPU through Dawn (default) or the CPU reference interpreter.
+// Picks the execution backend: the GPU through Dawn, the CPU reference interpreter, or `auto` (the GPU when Dawn
+// finds an adapter, otherwise the interpreter, said in one line).
 
 import type { CompiledModel } from '../../compiler/compile.js';
 import type { Backend } from './backend.js';
@@ -6,6 +7,21 @@ import type { DispatchPlan } from '../../compiler/kernels/plan.js';
 import { ReferenceBackend } from './reference.js';
 
 export type BackendName = 'gpu' | 'reference';
+export type BackendChoice = BackendName | 'auto';
+
+/** Resolves `auto` by probing for an adapter (in a child process: Dawn's own messages stay out of the output). */
+export async function resolveBackend(choice: BackendChoice, say: (line: string) => void): Promise<BackendName> {
+  if (choice !== 'auto') return choice;
+  const { probeAdapter } = await import('../gpu/probe.js');
+  const probe = await probeAdapter();
+  if (probe.ok) return 'gpu';
+  say(
+    `note: no usable GPU (${probe.reason}); running on the CPU reference interpreter, which is much slower.\n` +
+      '      For the GPU path: as root, `bash scripts/setup.sh` installs Mesa lavapipe (software Vulkan), or install a GPU driver ' +
+      'with Vulkan; `--backend reference` runs on the CPU without this note.',
+  );
+  return 'reference';
+}
 
 export interface BackendOptions {
   /** Write every kernel's WGSL here at load. */

@@ -12,7 +12,7 @@ export class ReferenceBackend implements Backend {
   constructor(private readonly model: CompiledModel) {}
 
   async setState(state: Tensors): Promise<void> {
-    this.state = new Map(state);
+    for (const [k, v] of state) this.state.set(k, v);
   }
 
   async getState(): Promise<Tensors> {

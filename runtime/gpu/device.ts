@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create, globals } from 'webgpu';
 import { GpuError, NO_ADAPTER_HINT } from './errors.js';
+import { filterNativeStderr } from './native-stderr.js';
 
 /** The limits the compiler and executor read; requested from the adapter at their adapter values. */
 export const NEEDED_LIMITS = [
@@ -160,7 +161,7 @@ function kernelFromMessage(message: string): string | undefined {
 export async function openGpu(options: OpenGpuOptions = {}): Promise<GpuContext> {
   let adapter: GPUAdapter | null = null;
   try {
-    adapter = await gpuObject().requestAdapter(options.powerPreference ? { powerPreference: options.powerPreference } : undefined);
+    adapter = await filterNativeStderr(() => gpuObject().requestAdapter(options.powerPreference ? { powerPreference: options.powerPreference } : undefined));
   } catch (e) {
     throw new GpuError('SMC4001', `no WebGPU adapter: ${(e as Error).message}`, NO_ADAPTER_HINT);
   }
@@ -182,7 +183,7 @@ export async function openGpu(options: OpenGpuOptions = {}): Promise<GpuContext>
 /** Probe for tests: a reason string when no adapter can be opened, undefined when one can. */
 export async function gpuUnavailableReason(): Promise<string | undefined> {
   try {
-    const adapter = await gpuObject().requestAdapter();
+    const adapter = await filterNativeStderr(() => gpuObject().requestAdapter());
     return adapter ? undefined : `no WebGPU adapter (${NO_ADAPTER_HINT})`;
   } catch (e) {
     return `webgpu failed to load: ${(e as Error).message}`;

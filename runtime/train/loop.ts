@@ -3,7 +3,7 @@
 // the loss turns NaN or Inf.
 
 import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { CompiledModel } from '../../compiler/compile.js';
 import { initParams } from '../../compiler/init.js';
 import { initTrainState } from '../../compiler/train-step.js';
@@ -11,7 +11,7 @@ import { batchCount, iterateBatches } from '../data/index.js';
 import type { Backend, Tensors } from '../backends/backend.js';
 import { predictSplit } from '../eval/predict.js';
 import { batchTensors, roles, type RunData } from './data-source.js';
-import { readSafetensors, writeSafetensors } from './safetensors.js';
+import { CheckpointError, readSafetensors, writeSafetensors } from './safetensors.js';
 
 export class TrainingStopped extends Error {
   constructor(
@@ -50,6 +50,8 @@ export interface SeedRunOptions {
   /** Stop after this many train steps in total (smoke tests); the epoch in progress is then validated. */
   maxSteps?: number;
   maxEpochs?: number;
+  /** The spec as the checkpoint metadata names it: a path relative to the seed folder (the run's own copy). */
+  specRef?: string;
 }
 
 export interface SeedRunResult {
@@ -92,11 +94,11 @@ export async function trainSeed(o: SeedRunOptions): Promise<SeedRunResult> {
     const ck = readSafetensors(lastPath);
     const want = [...model.train.graph.params, ...model.train.state.filter((b) => b.kind !== 'param')].map((b) => ({ name: b.name, shape: b.shape }));
     state = checkpointState(ck.tensors, lastPath, want);
-    const m = ck.metadata;
-    startEpoch = Number(m.epoch) + 1;
-    step = Number(m.step);
-    best = { l1: Number(m.best_valid_l1), epoch: Number(m.best_epoch) };
-    badEpochs = Number(m.bad_epochs);
+    const m = resumeMetadata(ck.metadata, lastPath);
+    startEpoch = m.epoch; // epochs are 1-based in checkpoints and logs: the next 0-based index is the last one done
+    step = m.step;
+    best = { l1: m.bestValidL1, epoch: m.bestEpoch - 1 };
+    badEpochs = m.badEpochs;
     progress.message(`resuming seed ${seed} after epoch ${startEpoch} (step ${step})`);
   } else {
     state = initTrainState(model.train, initParams(model.train.graph.params, seed));
@@ -152,12 +154,12 @@ export async function trainSeed(o: SeedRunOptions): Promise<SeedRunResult> {
     if (improved) {
       best = { l1, epoch };
       badEpochs = 0;
-      writeSafetensors(join(dir, MODEL_FILE), paramTensors(model, state, ['param']), { format: 'pt', epoch: String(epoch), valid_l1: String(l1), seed: String(seed), spec: model.specPath });
+      writeSafetensors(join(dir, MODEL_FILE), paramTensors(model, state, ['param']), { format: 'pt', epoch: String(epoch + 1), valid_l1: String(l1), seed: String(seed), spec: o.specRef ?? basename(model.specPath) });
     } else {
       badEpochs++;
     }
     writeSafetensors(lastPath, paramTensors(model, state, ['param', 'opt']), {
-      format: 'pt', epoch: String(epoch), step: String(step), best_valid_l1: String(best.l1), best_epoch: String(best.epoch), bad_epochs: String(badEpochs), seed: String(seed),
+      format: 'pt', epoch: String(epoch + 1), step: String(step), best_valid_l1: String(best.l1), best_epoch: String(best.epoch + 1), bad_epochs: String(badEpochs), seed: String(seed),
     });
     const secs = (performance.now() - t0) / 1000;
     progress.epoch({ epoch: epoch + 1, trainLoss: count ? sum / count : Number.NaN, validL1: l1, best: improved, samplesPerSecond: (count * B) / secs, seconds: secs });
@@ -168,6 +170,27 @@ export async function trainSeed(o: SeedRunOptions): Promise<SeedRunResult> {
     }
   }
   return { seed, bestEpoch: best.epoch + 1, bestValidL1: best.l1, bestCheckpoint: join(dir, MODEL_FILE) };
+}
+
+/** The resume fields of a last-epoch checkpoint's metadata (1-based epochs), checked: edited or damaged metadata
+ *  is refused by name rather than trusted. */
+function resumeMetadata(m: Record<string, string>, path: string): { epoch: number; step: number; bestValidL1: number; bestEpoch: number; badEpochs: number } {
+  const field = (key: string, ok: (n: number) => boolean): number => {
+    const n = Number(m[key]);
+    if (m[key] === undefined || !ok(n)) {
+      throw new CheckpointError('SMC5013', `${path}: metadata field \`${key}\` is ${m[key] === undefined ? 'missing' : `"${m[key]}"`}`, 'the checkpoint was edited or damaged; start a new run, or resume from an intact copy');
+    }
+    return n;
+  };
+  const whole = (min: number) => (n: number) => Number.isInteger(n) && n >= min;
+  const epoch = field('epoch', whole(1));
+  return {
+    epoch,
+    step: field('step', whole(0)),
+    bestValidL1: field('best_valid_l1', (n) => n >= 0),
+    bestEpoch: field('best_epoch', (n) => whole(1)(n) && n <= epoch),
+    badEpochs: field('bad_epochs', (n) => whole(0)(n) && n <= epoch),
+  };
 }
 
 /** The tensors a checkpoint must hold for this spec (`want`), by name, with their shapes checked. */

@@ -2,7 +2,7 @@
 // training per seed, test metrics per condition with each seed's best weights, and the mean ± std table.
 
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, posix, sep } from 'node:path';
 import { specFiles } from '../../compiler/spec-sources.js';
 import type { CompiledModel } from '../../compiler/compile.js';
 import type { Backend } from '../backends/backend.js';
@@ -16,6 +16,8 @@ export interface RunOptions {
   makeBackend: () => Promise<Backend>;
   data: RunData;
   dataSource: string;
+  /** The resolved backend, recorded in run.json. */
+  backend: 'gpu' | 'reference';
   seeds: number[];
   dir: string;
   overrides: string[];
@@ -52,6 +54,8 @@ export interface RunManifest {
   seeds: number[];
   /** Absolute path of the data, or `synthetic`. */
   data: string;
+  /** The backend the run trained on (`gpu` or `reference`): `--resume` keeps it, so a resumed run stays exact. */
+  backend?: string;
   max_epochs?: number;
   max_steps?: number;
 }
@@ -83,12 +87,14 @@ export async function trainRun(o: RunOptions): Promise<RunSummary> {
       o.progress.message(m);
     },
   };
-  if (!o.resume || !existsSync(join(dir, RUN_MANIFEST))) {
+  let specEntry = readRunManifest(dir)?.spec;
+  if (!o.resume || specEntry === undefined) {
     const spec = copySpec(model, dir);
-    const manifest: RunManifest = { spec, overrides: o.overrides, seeds: o.seeds, data: o.dataSource, max_epochs: o.maxEpochs, max_steps: o.maxSteps };
+    specEntry = spec;
+    const manifest: RunManifest = { spec, overrides: o.overrides, seeds: o.seeds, data: o.dataSource, backend: o.backend, max_epochs: o.maxEpochs, max_steps: o.maxSteps };
     writeFileSync(join(dir, RUN_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
     writeFileSync(join(dir, 'hyperparameters.json'), `${JSON.stringify({ overrides: o.overrides, ...model.settings }, null, 2)}\n`);
-    log(`spec ${basename(model.specPath)}, data ${o.dataSource}, seeds ${o.seeds.join(',')}`);
+    log(`spec ${basename(model.specPath)}, data ${o.dataSource}, seeds ${o.seeds.join(',')}, backend ${o.backend}`);
   }
   const seeds: SeedRunResult[] = [];
   const results: RunSummary['results'] = [];
@@ -96,7 +102,8 @@ export async function trainRun(o: RunOptions): Promise<RunSummary> {
     const backend = await o.makeBackend();
     try {
       progress.message(`seed ${seed}: training on ${o.data.train.n} samples, validating on ${o.data.valid.n}`);
-      const r = await trainSeed({ model, backend, data: o.data, seed, dir: join(dir, `seed-${seed}`), progress, resume: o.resume, maxSteps: o.maxSteps, maxEpochs: o.maxEpochs });
+      const specRef = posix.join('..', ...specEntry.split(sep));
+      const r = await trainSeed({ model, backend, data: o.data, seed, dir: join(dir, `seed-${seed}`), progress, resume: o.resume, maxSteps: o.maxSteps, maxEpochs: o.maxEpochs, specRef });
       seeds.push(r);
       await loadWeights(model, backend, r.bestCheckpoint);
       const conditions = await evaluateConditions(model, backend, o.data.test, model.settings.eval.conditions);

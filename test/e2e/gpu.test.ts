@@ -1,15 +1,15 @@
 // The CLI on the GPU backend (lavapipe in CI): training agrees with the reference backend, bundles carry the
-// kernels, and a bundle with an edited kernel is refused. Without an adapter these tests say why and skip.
+// kernels, and a bundle with an edited kernel is refused. Without an adapter these tests say why and skip
+// (and fail under SMCIRC_REQUIRE_GPU=1).
 
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { gpuUnavailableReason } from '../../runtime/gpu/device.js';
+import { gpuSkipReason } from '../helpers/gpu-gate.js';
 import { noStackTrace, smcirc } from './cli.js';
 
-const reason = await gpuUnavailableReason();
-if (reason) console.warn(`GPU end-to-end tests skipped: ${reason}`);
+const reason = await gpuSkipReason('GPU end-to-end tests');
 const tmp = mkdtempSync(join(tmpdir(), 'smcirc-gpu-'));
 
 const epochLine = (dir: string) => {
@@ -23,8 +23,9 @@ describe.skipIf(!!reason)('GPU backend through the CLI', () => {
     const ref = join(tmp, 'ref');
     const dump = join(tmp, 'wgsl');
     // --validate checks the first step and forward kernel by kernel against the interpreter
-    const a = await smcirc(['train', 'specs/smcir-tiny.smcir', '--backend', 'gpu', '--max-steps', '6', '--out', gpu, '--quiet', '--validate', '--dump-wgsl', dump]);
+    const a = await smcirc(['train', 'specs/smcir-tiny.smcir', '--backend', 'gpu', '--max-steps', '6', '--out', gpu, '--quiet', '--validate', '--dump-wgsl', dump], { stderrFile: join(tmp, 'gpu-stderr.txt') });
     expect(a.code, a.stderr).toBe(0);
+    expect(a.stderr).toBe(''); // --quiet, and no Dawn noise (lavapipe's limit warnings) in a redirected stderr
     expect(readdirSync(join(dump, 'train_step')).filter((f) => f.endsWith('.wgsl')).length).toBeGreaterThan(50);
     expect((await smcirc(['train', 'specs/smcir-tiny.smcir', '--backend', 'reference', '--max-steps', '6', '--out', ref, '--quiet'])).code).toBe(0);
     const [gl, gv] = epochLine(gpu);

@@ -28,6 +28,12 @@ describe('train → eval → diagnose (reference backend)', () => {
     const ck = readSafetensors(join(run, 'seed-1111/best.safetensors'));
     expect(ck.tensors.get('head.out_proj.weight')!.shape).toEqual([1, 8]);
     expect(ck.metadata.format).toBe('pt');
+    // the metadata numbers epochs as the log does (1-based) and names the run's own copy of the spec, relatively
+    const bestLine = /seed 1111: best epoch (\d+)/.exec(readFileSync(join(run, 'log.txt'), 'utf8'));
+    expect(ck.metadata.epoch).toBe(bestLine?.[1]);
+    expect(ck.metadata.spec).toBe('../spec/smcir-tiny.smcir');
+    expect(existsSync(join(run, 'seed-1111', ck.metadata.spec!))).toBe(true);
+    expect(JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')).backend).toBe('reference');
     const last = readSafetensors(join(run, 'seed-1111/last.safetensors'));
     expect(last.tensors.has('adam.m.head.out_proj.weight')).toBe(true);
     expect(readFileSync(join(run, 'results.csv'), 'utf8').split('\n')[0]).toBe('seed,condition,Has0_acc_2,Has0_F1_score,Non0_acc_2,Non0_F1_score,Mult_acc_5,Mult_acc_7,MAE,Corr,flagged_vision,flagged_audio,flagged_both');
@@ -86,8 +92,8 @@ describe('robustness', () => {
     expect(r.stderr).toMatch(/error SMC5002: the loss became NaN at epoch 2, step 20, batch 4 of 16 \(seed 1111\)/);
     expect(r.stderr).toContain(join(out, 'seed-1111', 'last.safetensors'));
     expect(noStackTrace(r.stderr)).toBe(true);
-    // the last good checkpoint (end of epoch 1) is intact
-    expect(readSafetensors(join(out, 'seed-1111/last.safetensors')).metadata.epoch).toBe('0');
+    // the last good checkpoint (end of epoch 1; epochs are 1-based in checkpoints as in the log) is intact
+    expect(readSafetensors(join(out, 'seed-1111/last.safetensors')).metadata.epoch).toBe('1');
   });
 
   test('a run killed mid-training resumes from its last checkpoint', async () => {
@@ -100,10 +106,13 @@ describe('robustness', () => {
     child.kill('SIGKILL');
     await new Promise((res) => child.once('exit', res));
     const epochAtKill = Number(readSafetensors(last).metadata.epoch);
-    const r = await smcirc(['train', '--resume', out, ...REF, '--quiet']);
+    // no --backend: the run continues on the backend run.json recorded (reference), so it stays exact
+    expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).backend).toBe('reference');
+    const r = await smcirc(['train', '--resume', out, '--quiet']);
     expect(r.code).toBe(0);
+    expect(r.stderr).not.toContain('note:');
     const log = readFileSync(join(out, 'log.txt'), 'utf8');
-    expect(log).toContain(`resuming seed 1111 after epoch ${epochAtKill + 1}`);
+    expect(log).toContain(`resuming seed 1111 after epoch ${epochAtKill}`);
     expect(Number(readSafetensors(last).metadata.epoch)).toBeGreaterThan(epochAtKill);
     // resuming loses nothing: the results equal those of an uninterrupted run
     const whole = join(tmp, 'uninterrupted');
@@ -175,6 +184,11 @@ describe('bundles', () => {
     const json = join(tmp, 'glue-eval.json');
     expect((await smcirc(['eval', run, ...REF, '--conditions', 'LVA', '--json', json])).code).toBe(0);
     expect(res.mae).toBeCloseTo(JSON.parse(readFileSync(json, 'utf8')).conditions[0].metrics.MAE, 4);
+    // loading weights keeps the optimiser state: training continues from the loaded weights
+    const before = (await rt.getState()).get('adam.step');
+    expect(before).toBeDefined();
+    expect(Number.isFinite(await model.trainStep(batch, 2))).toBe(true);
+    expect((await rt.getState()).get('adam.step')![0]).toBe(before![0]! + 1);
     await rt.dispose();
   });
 

@@ -1,7 +1,9 @@
-// Test harness for GPU kernel tests: one device per file, skip with a printed reason when there is no adapter,
+// Test harness for GPU kernel tests: one device per file, skip with a printed reason when there is no adapter
+// (fail under SMCIRC_REQUIRE_GPU=1),
 // seeded random data, plan + execute helpers, closeness checks against the JS reference.
 import { expect } from 'vitest';
-import { gpuUnavailableReason, openGpu, type GpuContext } from '../../runtime/gpu/device.js';
+import { openGpu, type GpuContext } from '../../runtime/gpu/device.js';
+import { gpuSkipReason } from '../helpers/gpu-gate.js';
 import { Executor } from '../../runtime/gpu/executor.js';
 import { buildDispatchPlan, type KernelProgram, type ProgramTensor } from '../../compiler/kernels/plan.js';
 import { selectKernelConfig, type KernelConfig } from '../../compiler/kernels/select.js';
@@ -9,8 +11,7 @@ import type { Kernel } from '../../compiler/kernels/ir.js';
 import { evalKernel, type TensorEnv } from '../../compiler/kernels/reference.js';
 import type { LowerOptions } from '../../compiler/kernels/lower.js';
 
-export const noGpuReason = await gpuUnavailableReason();
-if (noGpuReason) console.warn(`GPU tests skipped: ${noGpuReason}`);
+export const noGpuReason = await gpuSkipReason('GPU tests');
 
 export function rng(seed: number): () => number {
   let s = seed >>> 0;
