@@ -9,12 +9,18 @@ import { ReferenceBackend } from './reference.js';
 export type BackendName = 'gpu' | 'reference';
 export type BackendChoice = BackendName | 'auto';
 
-/** Resolves `auto` by probing for an adapter (in a child process: Dawn's own messages stay out of the output). */
+/** Resolves `auto` by probing for an adapter (in a child process: Dawn's own messages stay out of the output);
+ *  `gpu` without an adapter fails here, before a command writes anything. */
 export async function resolveBackend(choice: BackendChoice, say: (line: string) => void): Promise<BackendName> {
-  if (choice !== 'auto') return choice;
+  if (choice === 'reference') return choice;
   const { probeAdapter } = await import('../gpu/probe.js');
   const probe = await probeAdapter();
   if (probe.ok) return 'gpu';
+  if (choice === 'gpu') {
+    // before anything is written (a run folder): the same error the device would give, with Dawn's reason
+    const { GpuError, NO_ADAPTER_HINT } = await import('../gpu/errors.js');
+    throw new GpuError('SMC4001', `no WebGPU adapter found: ${probe.reason}`, NO_ADAPTER_HINT);
+  }
   say(
     `note: no usable GPU (${probe.reason}); running on the CPU reference interpreter, which is much slower.\n` +
       '      For the GPU path: as root, `bash scripts/setup.sh` installs Mesa lavapipe (software Vulkan), or install a GPU driver ' +

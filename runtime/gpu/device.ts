@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create, globals } from 'webgpu';
 import { GpuError, NO_ADAPTER_HINT } from './errors.js';
-import { filterNativeStderr } from './native-stderr.js';
+import { captureNativeStderr, dawnReason, isDawnNoise } from './native-stderr.js';
 
 /** The limits the compiler and executor read; requested from the adapter at their adapter values. */
 export const NEEDED_LIMITS = [
@@ -160,12 +160,15 @@ function kernelFromMessage(message: string): string | undefined {
 /** Opens the default adapter and a device with the adapter's limits. Throws GpuError SMC4001 when there is none. */
 export async function openGpu(options: OpenGpuOptions = {}): Promise<GpuContext> {
   let adapter: GPUAdapter | null = null;
+  let native = '';
   try {
-    adapter = await filterNativeStderr(() => gpuObject().requestAdapter(options.powerPreference ? { powerPreference: options.powerPreference } : undefined));
+    ({ value: adapter, text: native } = await captureNativeStderr(() => gpuObject().requestAdapter(options.powerPreference ? { powerPreference: options.powerPreference } : undefined)));
   } catch (e) {
     throw new GpuError('SMC4001', `no WebGPU adapter: ${(e as Error).message}`, NO_ADAPTER_HINT);
   }
-  if (!adapter) throw new GpuError('SMC4001', 'no WebGPU adapter found (Dawn found no Vulkan/Metal/D3D12 device)', NO_ADAPTER_HINT);
+  if (!adapter) throw new GpuError('SMC4001', `no WebGPU adapter found: ${dawnReason(native)}`, NO_ADAPTER_HINT);
+  const said = native.split('\n').filter((l) => l.trim() && !isDawnNoise(l));
+  if (said.length) process.stderr.write(`${said.join('\n')}\n`);
   const summary = summarizeAdapter(adapter);
   const requiredLimits: Record<string, number> = {};
   for (const k of NEEDED_LIMITS) requiredLimits[k] = summary.limits[k];
@@ -183,8 +186,8 @@ export async function openGpu(options: OpenGpuOptions = {}): Promise<GpuContext>
 /** Probe for tests: a reason string when no adapter can be opened, undefined when one can. */
 export async function gpuUnavailableReason(): Promise<string | undefined> {
   try {
-    const adapter = await filterNativeStderr(() => gpuObject().requestAdapter());
-    return adapter ? undefined : `no WebGPU adapter (${NO_ADAPTER_HINT})`;
+    const { value: adapter, text } = await captureNativeStderr(() => gpuObject().requestAdapter());
+    return adapter ? undefined : `no WebGPU adapter: ${dawnReason(text)} (${NO_ADAPTER_HINT})`;
   } catch (e) {
     return `webgpu failed to load: ${(e as Error).message}`;
   }

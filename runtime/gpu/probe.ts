@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { dawnReason } from './native-stderr.js';
 
 export type AdapterProbe = { ok: true; adapter: string; software: boolean } | { ok: false; reason: string };
 
@@ -20,17 +21,6 @@ const i = a?.info;
 process.stdout.write(JSON.stringify(a ? { ok: true, adapter: [i.vendor, i.description || i.device, i.architecture].filter(Boolean).join(' / '), software: /llvmpipe|lavapipe|swiftshader/i.test(i.device + ' ' + i.description) || i.architecture === 'software' } : { ok: false }));
 process.exit(0);
 `;
-
-/** Why Dawn found no adapter, from its native messages (the first line that says something). */
-function reasonFrom(stderr: string): string {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('at ') && !l.startsWith('- '));
-  const vulkan = lines.find((l) => /Couldn't load Vulkan/.test(l));
-  if (vulkan) return 'no Vulkan loader (libvulkan1 is not installed)';
-  if (lines.some((l) => /shaderUniform\*ArrayDynamicIndexing|required/.test(l))) {
-    return 'the Vulkan driver is too old for Dawn (Mesa lavapipe needs mesa-vulkan-drivers >= 23)';
-  }
-  return lines.length ? lines[0]!.replace(/^Warning:\s*/, '') : 'Dawn found no Vulkan device';
-}
 
 export function probeAdapter(timeoutMs = 30_000): Promise<AdapterProbe> {
   let webgpu: string;
@@ -50,9 +40,9 @@ export function probeAdapter(timeoutMs = 30_000): Promise<AdapterProbe> {
         const r = JSON.parse(stdout) as { ok: boolean; adapter?: string; software?: boolean };
         if (r.ok) return resolve({ ok: true, adapter: r.adapter ?? 'unknown adapter', software: !!r.software });
       } catch {
-        if (err) return resolve({ ok: false, reason: `the WebGPU probe failed (${err.killed ? 'timed out' : reasonFrom(stderr) || err.message})` });
+        if (err) return resolve({ ok: false, reason: `the WebGPU probe failed (${err.killed ? 'timed out' : dawnReason(stderr) || err.message})` });
       }
-      resolve({ ok: false, reason: reasonFrom(stderr) });
+      resolve({ ok: false, reason: dawnReason(stderr) });
     });
   });
 }

@@ -15,10 +15,10 @@ export interface CliResult {
 
 /** Runs smcirc to completion without blocking the test worker (a blocked worker misses vitest's RPC deadlines).
  *  `stderrFile`: stderr goes to a file, as from a shell redirection (Node's own pipes are sockets). */
-export function smcirc(args: string[], opts: { cwd?: string; timeout?: number; stderrFile?: string } = {}): Promise<CliResult> {
+export function smcirc(args: string[], opts: { cwd?: string; timeout?: number; stderrFile?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
   return new Promise((resolve) => {
     const errFd = opts.stderrFile ? openSync(opts.stderrFile, 'w') : undefined;
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env: { ...process.env, FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', errFd ?? 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], { cwd: opts.cwd ?? ROOT, env: { ...process.env, FORCE_COLOR: '0', ...opts.env }, stdio: ['ignore', 'pipe', errFd ?? 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
