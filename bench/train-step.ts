@@ -4,10 +4,10 @@
 import { numel } from '../compiler/ir/graph.js';
 import { checkSpec } from '../compiler/check/index.js';
 import { buildTrainStep, initTrainState, trainStepOptionsFromSettings, type TrainStepOptions } from '../compiler/train-step.js';
-import { initParams } from '../compiler/init.js';
+import { initParams } from '../runtime/abi/init.js';
 import type { FusionMode } from '../compiler/passes/fusion.js';
 import type { GpuContext } from '../runtime/gpu/device.js';
-import { GpuTrainStep } from '../runtime/gpu/train-step.js';
+import { GpuTrainStep } from '../runtime/dev/graph-on-gpu.js';
 
 export interface StepFigure {
   mode: FusionMode;

@@ -191,6 +191,12 @@ const RUNTIME: Record<string, Explanation> = {
     example: ['smcirc compile specs/smcir-tiny.smcir -o src/'],
     fix: 'Choose an empty or new folder for `-o`.',
   },
+  SMC5037: {
+    title: 'the bundle’s manifest was changed after compiling',
+    what: 'manifest.json no longer hashes to the `manifest_sha256` it records: a setting, an override, the parameter table or a dispatch plan was edited. A bundle promises integrity against accidents, not authenticity (whoever edits it on purpose can recompute the hash).',
+    example: ['sed -i \'s/"lr": 0.001/"lr": 10/\' build/smcir-tiny/manifest.json && smcirc train build/smcir-tiny'],
+    fix: 'Restore manifest.json, or recompile the bundle with the settings you want (`smcirc compile <spec> --set train.lr=… -o <dir>`).',
+  },
   SMC6001: {
     title: 'a data file cannot be opened or read',
     what: 'The file given with `--data` does not exist or cannot be read.',

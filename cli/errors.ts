@@ -8,6 +8,7 @@ import { TrainingStopped } from '../runtime/train/loop.js';
 import { CheckpointError } from '../runtime/train/safetensors.js';
 import { BundleError } from '../runtime/bundle/load.js';
 import { KernelError } from '../compiler/kernels/errors.js';
+import { TargetError } from '../compiler/targets.js';
 import { BundleDirError } from '../compiler/bundle/write.js';
 import { printDiagnostics } from './diagnostics-output.js';
 
@@ -34,7 +35,7 @@ export function reportError(e: unknown, write: (s: string) => void = (s) => proc
     write(`${e.format()}\n`);
     return 1;
   }
-  if (e instanceof TrainingStopped || e instanceof CheckpointError || e instanceof BundleDirError) {
+  if (e instanceof TrainingStopped || e instanceof CheckpointError || e instanceof BundleDirError || e instanceof TargetError) {
     write(`error ${e.code}: ${e.message}\n${e.hint ? `  hint: ${e.hint}\n` : ''}`);
     return 1;
   }

@@ -46,7 +46,7 @@ export function buildProgram(): Command {
     .argument('<spec>', '.smcir file')
     .requiredOption('-o, --out <dir>', 'bundle folder')
     .option('--set <name=value>', 'override a constant or a setting; repeatable', collect, [])
-    .addOption(new Option('--target <kind>', 'kernels for this machine’s adapter, or for a software (lavapipe) adapter').choices(['auto', 'software']).default('auto'))
+    .option('--target <target>', 'what to compile for: default (WebGPU default limits, runs on any adapter), software (lavapipe), or a limits .json file', 'default')
     .action(async (spec: string, o) => {
       const { runCompile } = await import('./commands/compile.js');
       process.exitCode = await runCompile(spec, o);
@@ -67,6 +67,7 @@ export function buildProgram(): Command {
     .addOption(new Option('--max-epochs <n>', 'cap the number of epochs').argParser(positiveInt))
     .option('--dump-wgsl <dir>', 'write the WGSL of every kernel to this folder')
     .option('--validate', 'run every GPU kernel against the reference interpreter and stop at the first that disagrees')
+    .option('--recompile', 'with a bundle: compile its spec for this adapter instead of running the bundle’s own kernels')
     .option('--quiet', 'print only the run folder')
     .action(async (spec: string | undefined, o, cmd: Command) => {
       const { runTrain } = await import('./commands/train.js');

@@ -4,11 +4,16 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileModel, type CompiledModel } from '../compiler/compile.js';
+import { describeModel } from '../compiler/bundle/model-abi.js';
+import type { ModelAbi } from '../runtime/abi/model.js';
 import { readRunManifest } from '../runtime/train/run.js';
 import { UsageError } from './errors.js';
 
 export interface OpenedRun {
   model: CompiledModel;
+  /** The model as the runtime sees it (no GPU programs: a backend lowers them for its adapter). */
+  abi: ModelAbi;
+  overrides: string[];
   checkpoint: string;
   /** Data the run trained on (undefined: synthetic). */
   data?: string;
@@ -24,9 +29,11 @@ export function openRun(target: string, o: { spec?: string; set: string[]; seed?
     const seed = o.seed ?? man.seeds[0]!;
     const checkpoint = join(target, `seed-${seed}`, 'best.safetensors');
     if (!existsSync(checkpoint)) throw new UsageError(`${target} has no checkpoint for seed ${seed}`, `its seeds are ${man.seeds.join(', ')}; pick one with --seed`);
-    const model = compile(o.spec ?? join(target, man.spec), [...man.overrides, ...o.set]);
-    return { model, checkpoint, data: man.data === 'synthetic' ? undefined : man.data, seed };
+    const overrides = [...man.overrides, ...o.set];
+    const model = compile(o.spec ?? join(target, man.spec), overrides);
+    return { model, abi: describeModel(model, overrides), overrides, checkpoint, data: man.data === 'synthetic' ? undefined : man.data, seed };
   }
   if (!o.spec) throw new UsageError('a bare checkpoint needs the spec it was trained with', 'add --spec path/to/spec.smcir (and the same --set overrides)');
-  return { model: compile(o.spec, o.set), checkpoint: target, seed: o.seed ?? 1111 };
+  const model = compile(o.spec, o.set);
+  return { model, abi: describeModel(model, o.set), overrides: o.set, checkpoint: target, seed: o.seed ?? 1111 };
 }

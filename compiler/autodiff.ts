@@ -1,14 +1,14 @@
-// Reverse-mode autodiff on the tensor graph: one VJP rule per primitive op (routines carry their own rule).
+// Reverse-mode autodiff on the tensor graph: one VJP rule per primitive op. Elementwise ops take theirs from the op
+// table (compiler/ops), routines carry their own.
 //
-// Gradients are new nodes appended to the same builder. stop_gradient, comparisons, sign, rand and routines
-// without a VJP (histograms) pass no gradient; nor does select's condition. Frozen parameters are never
+// Gradients are new nodes appended to the same builder. stop_gradient, rand, the ops and routines whose rule is
+// 'none' (comparisons, sign, histograms) pass no gradient; nor does select's condition. Frozen parameters are never
 // differentiated (callers pass only the nodes they want in `wrt`).
 import { GraphBuilder, type Node, type Shape } from './ir/graph.js';
 import { getRoutine } from './ir/routines/index.js';
+import { BINARY, UNARY } from './ops/index.js';
 
 type Vjp = (g: GraphBuilder, node: Node, dOut: number, needs: boolean[]) => (number | undefined)[];
-
-const COMPARISONS = new Set(['lt', 'le', 'gt', 'ge', 'eq', 'ne']);
 
 /** Does gradient flow from this node's output to its input k at all? */
 export function passesGradient(node: Node, k: number): boolean {
@@ -16,10 +16,13 @@ export function passesGradient(node: Node, k: number): boolean {
   switch (a.op) {
     case 'input': case 'param': case 'const': case 'tensor': case 'rand': case 'stop_gradient':
       return false;
-    case 'unary': return a.fn !== 'sign';
-    case 'binary': return !COMPARISONS.has(a.fn);
+    case 'unary': return UNARY[a.fn].vjp !== 'none';
+    case 'binary': return BINARY[a.fn].vjp !== 'none';
     case 'select': return k !== 0;
-    case 'routine': return getRoutine(a.name).vjp !== undefined;
+    case 'routine': {
+      const r = getRoutine(a.name);
+      return r.vjp !== 'none' && !r.noGradient?.includes(k);
+    }
     default: return true;
   }
 }
@@ -40,55 +43,19 @@ const inShape = (g: GraphBuilder, node: Node, k: number): number[] => g.shape(no
 
 function unaryVjp(g: GraphBuilder, node: Node, d: number): number | undefined {
   if (node.attrs.op !== 'unary') return undefined;
-  const x = node.inputs[0]!;
-  const y = node.id;
-  const c = (v: number): number => g.scalar(v);
-  switch (node.attrs.fn) {
-    case 'neg': return g.unary('neg', d);
-    case 'exp': return g.mul(d, y);
-    case 'log': return g.div(d, x);
-    case 'sqrt': return g.div(g.mul(d, c(0.5)), y);
-    case 'rsqrt': return g.mul(d, g.mul(c(-0.5), g.div(y, x)));
-    case 'recip': return g.mul(d, g.unary('neg', g.unary('square', y)));
-    case 'abs': return g.mul(d, g.unary('sign', x));
-    case 'sign': return undefined;
-    case 'tanh': return g.mul(d, g.sub(c(1), g.unary('square', y)));
-    case 'sigmoid': return g.mul(d, g.mul(y, g.sub(c(1), y)));
-    case 'relu': return g.mul(d, g.binary('gt', x, c(0)));
-    case 'gelu': {
-      const cdf = g.mul(c(0.5), g.add2(c(1), g.unary('erf', g.mul(x, c(Math.SQRT1_2)))));
-      const pdf = g.mul(c(1 / Math.sqrt(2 * Math.PI)), g.unary('exp', g.mul(c(-0.5), g.unary('square', x))));
-      return g.mul(d, g.add2(cdf, g.mul(x, pdf)));
-    }
-    case 'erf': return g.mul(d, g.mul(c(2 / Math.sqrt(Math.PI)), g.unary('exp', g.unary('neg', g.unary('square', x)))));
-    case 'square': return g.mul(d, g.mul(c(2), x));
-  }
+  const rule = UNARY[node.attrs.fn].vjp;
+  if (rule === 'none') return undefined;
+  return rule({ g, x: node.inputs[0]!, y: node.id, d, c: (v) => g.scalar(v) });
 }
 
 function binaryVjp(g: GraphBuilder, node: Node, d: number, needs: boolean[]): (number | undefined)[] {
   if (node.attrs.op !== 'binary') return [];
+  const rule = BINARY[node.attrs.fn].vjp;
+  if (rule === 'none') return [undefined, undefined];
   const [a, b] = node.inputs as [number, number];
-  const sa = inShape(g, node, 0), sb = inShape(g, node, 1);
-  const ub = (grad: number | undefined, s: Shape): number | undefined => (grad === undefined ? undefined : unbroadcast(g, grad, s));
   const zero = g.scalar(0);
-  const when = (k: number, f: () => number): number | undefined => (needs[k] ? f() : undefined);
-  switch (node.attrs.fn) {
-    case 'add': return [ub(when(0, () => d), sa), ub(when(1, () => d), sb)];
-    case 'sub': return [ub(when(0, () => d), sa), ub(when(1, () => g.unary('neg', d)), sb)];
-    case 'mul': return [ub(when(0, () => g.mul(d, b)), sa), ub(when(1, () => g.mul(d, a)), sb)];
-    case 'div': return [ub(when(0, () => g.div(d, b)), sa), ub(when(1, () => g.unary('neg', g.div(g.mul(d, node.id), b))), sb)];
-    case 'max':
-    case 'min': {
-      const pickA = g.binary(node.attrs.fn === 'max' ? 'ge' : 'le', a, b);
-      return [ub(when(0, () => g.select(pickA, d, zero)), sa), ub(when(1, () => g.select(pickA, zero, d)), sb)];
-    }
-    case 'pow':
-      return [
-        ub(when(0, () => g.mul(d, g.mul(b, g.binary('pow', a, g.sub(b, g.scalar(1)))))), sa),
-        ub(when(1, () => g.mul(d, g.mul(node.id, g.unary('log', a)))), sb),
-      ];
-    default: return [undefined, undefined];
-  }
+  const grad = (k: 0 | 1, f: () => number): number | undefined => (needs[k] ? unbroadcast(g, f(), inShape(g, node, k)) : undefined);
+  return rule({ g, a, b, y: node.id, d, zero, grad });
 }
 
 function matmulVjp(g: GraphBuilder, node: Node, d: number, needs: boolean[]): (number | undefined)[] {
@@ -173,7 +140,7 @@ const RULES: Record<string, Vjp> = {
   routine: (g, node, d) => {
     if (node.attrs.op !== 'routine') return [];
     const r = getRoutine(node.attrs.name);
-    return r.vjp ? r.vjp(g, node, d) : [];
+    return r.vjp === 'none' ? [] : r.vjp(g, node, d);
   },
 };
 

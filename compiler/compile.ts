@@ -7,6 +7,7 @@ import type { StatSite } from './check/elaborate.js';
 import type { Settings } from './check/settings.js';
 import type { Graph } from './ir/graph.js';
 import { buildTrainStep, trainStepOptionsFromSettings, type TrainStep } from './train-step.js';
+import { isInternalName } from '../runtime/abi/names.js';
 
 export interface CompiledModel {
   specPath: string;
@@ -84,8 +85,8 @@ export function compileModel(specPath: string, opts: CompileOptions = {}): Compi
     }
   }
   const inputs = new Map<string, number[]>();
-  for (const [name, id] of ev.elaborated!.graph.inputs) if (!name.startsWith('__')) inputs.set(name, [...ev.elaborated!.graph.nodes[id]!.shape.slice(1)]);
-  for (const [name, id] of tr.elaborated!.graph.inputs) if (!name.startsWith('__') && !inputs.has(name)) inputs.set(name, [...tr.elaborated!.graph.nodes[id]!.shape.slice(1)]);
+  for (const [name, id] of ev.elaborated!.graph.inputs) if (!isInternalName(name)) inputs.set(name, [...ev.elaborated!.graph.nodes[id]!.shape.slice(1)]);
+  for (const [name, id] of tr.elaborated!.graph.inputs) if (!isInternalName(name) && !inputs.has(name)) inputs.set(name, [...tr.elaborated!.graph.nodes[id]!.shape.slice(1)]);
   return {
     specPath: tr.program.entry,
     settings,

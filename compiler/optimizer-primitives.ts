@@ -3,7 +3,7 @@
 // skip-unused as select. Every primitive lowers to its own kernel under `mode: 'unfused'`, so this is the
 // one-kernel-per-primitive baseline, and, on the interpreter, an oracle for the routine.
 import type { GraphBuilder, ParamInfo } from './ir/graph.js';
-import { globalStepBinding, mName, paramGroup, tName, vName, type StateBinding, type TrainStepOptions } from './train-step.js';
+import { globalStepBinding, mName, paramGroup, tName, vName, type StateBinding, type TrainStepOptions } from './optimizer-state.js';
 
 export interface PrimitiveOptimizer {
   gradNorm: number;

@@ -6,57 +6,12 @@ import { GraphBuilder, numel, type Graph, type ParamInfo } from './ir/graph.js';
 import { gradients } from './autodiff.js';
 import { adamLayout } from './ir/routines/index.js';
 import { emitPrimitiveOptimizer } from './optimizer-primitives.js';
+import { globalStepBinding, mName, paramGroup, tName, vName, type OptimizerGroup, type StateBinding, type TrainStepOptions } from './optimizer-state.js';
+import { GRAD_NORM_OUTPUT, LOSS_OUTPUT, newStateOutput } from '../runtime/abi/names.js';
+import { initTrainState as initStateAbi } from '../runtime/abi/init.js';
+
+export * from './optimizer-state.js';
 import type { TrainSettings } from './check/settings.js';
-
-export interface OptimizerGroup {
-  lr: number;
-  weightDecay: number;
-}
-
-export interface TrainStepOptions {
-  /** The scalar loss: a forward output name or a node id. */
-  loss: string | number;
-  lr: number;
-  weightDecay?: number;
-  betas?: [number, number];
-  eps?: number;
-  /** clip_grad_norm_ max norm over all updated parameters; null/undefined: no clipping. */
-  maxGradNorm?: number | null;
-  /** Per parameter group overrides (ParamInfo.group → lr / weight decay). */
-  groups?: Record<string, Partial<OptimizerGroup>>;
-  /**
-   * Groups by glob over parameter names (`*` matches any run of characters, dots included), as the spec's
-   * `train { group name { params = [...] } }`. The first matching pattern group wins over `groups`.
-   */
-  patternGroups?: { name: string; params: string[]; lr?: number; weightDecay?: number }[];
-  /**
-   * torch.optim.Adam skips parameters whose .grad is None (not used in this step's forward, e.g. a generator when
-   * DMFD flags no sample). The graph always runs every branch, so a parameter with an all-zero gradient is taken
-   * as unused: its value, m, v and step count stay as they are (default true).
-   */
-  skipUnused?: boolean;
-  /**
-   * How clipping + Adam are emitted: one `adam_update` routine (default; updated in place on the GPU), or ordinary
-   * per-parameter graph ops (one kernel per primitive when unfused; the state is copied back after each step).
-   * Both compute the same values and give the same TrainStep shape.
-   */
-  optimizer?: 'routine' | 'primitives';
-}
-
-export function globToRegExp(glob: string): RegExp {
-  return new RegExp(`^${glob.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`);
-}
-
-/** The optimiser group, lr and weight decay that apply to one parameter. */
-export function paramGroup(p: ParamInfo, o: TrainStepOptions): { group: string } & OptimizerGroup {
-  const base = { lr: o.lr, weightDecay: o.weightDecay ?? 0 };
-  for (const pg of o.patternGroups ?? []) {
-    if (pg.params.some((glob) => globToRegExp(glob).test(p.name))) {
-      return { group: pg.name, lr: pg.lr ?? base.lr, weightDecay: pg.weightDecay ?? base.weightDecay };
-    }
-  }
-  return { group: p.group, ...base, ...(o.groups?.[p.group] ?? {}) };
-}
 
 /** Train-step options from a spec's resolved `train` settings (clip_grad_norm 0 = off). */
 export function trainStepOptionsFromSettings(t: TrainSettings, loss: string | number = 'loss'): TrainStepOptions {
@@ -65,20 +20,6 @@ export function trainStepOptionsFromSettings(t: TrainSettings, loss: string | nu
     maxGradNorm: t.clip_grad_norm > 0 ? t.clip_grad_norm : null,
     patternGroups: t.groups.map((g) => ({ name: g.name, params: g.params, lr: g.lr, weightDecay: g.weight_decay })),
   };
-}
-
-export type StateKind = 'param' | 'adam_m' | 'adam_v' | 'step';
-
-/** One state buffer: read at `node` (a param or input node) and replaced by the value of `update`. */
-export interface StateBinding {
-  /** Feed name: the parameter name, `adam.m.<param>`, `adam.v.<param>`, `adam.t.<param>` or `adam.step` (global count). */
-  name: string;
-  kind: StateKind;
-  shape: number[];
-  node: number;
-  update: number;
-  /** The parameter this buffer belongs to (absent for the step count). */
-  param?: string;
 }
 
 export interface TrainStep {
@@ -94,18 +35,6 @@ export interface TrainStep {
   untouched: string[];
 }
 
-export const STEP_INPUT = 'adam.step';
-export const mName = (p: string): string => `adam.m.${p}`;
-export const vName = (p: string): string => `adam.v.${p}`;
-/** Per-parameter Adam step count (torch keeps one per parameter; it does not advance while the grad is None). */
-export const tName = (p: string): string => `adam.t.${p}`;
-
-/** The global step count `adam.step`, advanced by one each step. */
-export function globalStepBinding(g: GraphBuilder): StateBinding {
-  const t = g.input(STEP_INPUT, []);
-  return { name: STEP_INPUT, kind: 'step', shape: [], node: t, update: g.add2(t, g.scalar(1)) };
-}
-
 export function buildTrainStep(forward: Graph, o: TrainStepOptions): TrainStep {
   const g = GraphBuilder.from(forward);
   const forwardSize = forward.nodes.length;
@@ -117,9 +46,9 @@ export function buildTrainStep(forward: Graph, o: TrainStepOptions): TrainStep {
   const updated = trainable.filter((p) => raw.has(p.node));
   const untouched = trainable.filter((p) => !raw.has(p.node)).map((p) => p.name);
   const done = (gradNorm: number, state: StateBinding[], grads: Map<string, number>): TrainStep => {
-    g.output('loss', loss);
-    g.output('grad_norm', gradNorm);
-    for (const s of state) g.output(`new:${s.name}`, s.update);
+    g.output(LOSS_OUTPUT, loss);
+    g.output(GRAD_NORM_OUTPUT, gradNorm);
+    for (const s of state) g.output(newStateOutput(s.name), s.update);
     return { graph: g.build(), loss, gradNorm, state, grads, forwardSize, untouched };
   };
   if (o.optimizer === 'primitives') {
@@ -164,17 +93,8 @@ export function buildTrainStep(forward: Graph, o: TrainStepOptions): TrainStep {
   return done(gradNorm, state, grads);
 }
 
-/** Initial optimiser state for a step: the given parameter values, zero m and v, step count 0. */
+/** Initial optimiser state for a step: the given parameter values, zero m and v, step counts 0. */
 export function initTrainState(step: TrainStep, params: ReadonlyMap<string, Float32Array>): Map<string, Float32Array> {
-  const st = new Map<string, Float32Array>();
-  for (const p of step.graph.params) {
-    const v = params.get(p.name);
-    if (!v) throw new Error(`initTrainState: no value for parameter \`${p.name}\``);
-    st.set(p.name, v);
-  }
-  for (const s of step.state) {
-    if (s.kind === 'adam_m' || s.kind === 'adam_v') st.set(s.name, new Float32Array(numel(s.shape)));
-    if (s.kind === 'step') st.set(s.name, new Float32Array(1));
-  }
-  return st;
+  for (const p of step.graph.params) if (!params.has(p.name)) throw new Error(`initTrainState: no value for parameter \`${p.name}\``);
+  return initStateAbi(step.state, new Map(step.graph.params.map((p) => [p.name, params.get(p.name)!])));
 }

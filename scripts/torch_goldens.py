@@ -104,6 +104,10 @@ def layer_case(name, t):
         m = Encoder(8, 2, 2); f = lambda: m(x['x'].transpose(0, 1)).transpose(0, 1)
     elif name == 'msse':
         m = MSSE(16); f = lambda: m(x['x'])
+    elif name == 'activations':
+        m = None; f = lambda: F.silu(x['x']) + F.softplus(x['y'])  # softplus: beta 1, threshold 20
+    elif name == 'embedding':
+        m = nn.Embedding(7, 4); f = lambda: m(x['ids'].long())  # ids are floats holding integers (MMSA)
     elif name == 'losses':
         m = None
         def f():
@@ -130,7 +134,13 @@ def layer_case(name, t):
         raise KeyError(name)
     if m is not None:
         load_params(m, t)
-    return finish_grads(m, x, f(), {})
+    res = finish_grads(m, x, f(), {})
+    if name == 'embedding':
+        # the embedding backward is index_add of the cotangent rows at the ids (repeated ids summed)
+        ids = x['ids'].detach().long().flatten()
+        want = torch.zeros(7, 4).index_add_(0, ids, x['cot'].detach().reshape(-1, 4))
+        assert torch.allclose(torch.tensor(res['grad:weight']), want, rtol=0, atol=1e-6), 'embedding grad != index_add'
+    return res
 
 
 def finish_grads(m, x, out, extra):

@@ -1,23 +1,25 @@
-// `smcirc compile`: spec → bundle folder (glue .ts/.js, one .wgsl per kernel, manifest.json).
+// `smcirc compile`: spec → bundle folder (glue .ts/.js, one .wgsl per kernel, manifest.json), for a target given
+// as an input — the WebGPU defaults, a software adapter, or a limits file. No adapter is opened, Dawn is not loaded.
 
 import { compileModel } from '../../compiler/compile.js';
 import { writeBundle } from '../../compiler/bundle/write.js';
+import { lowerModel } from '../../compiler/bundle/model-abi.js';
+import { resolveTarget } from '../../compiler/targets.js';
 import { printDiagnostics } from '../diagnostics-output.js';
-import { lowerModelForGpu } from '../../runtime/backends/gpu-plans.js';
 
 export interface CompileCommandOptions {
   out: string;
   set: string[];
-  target: 'auto' | 'software';
+  target: string;
 }
 
 export async function runCompile(spec: string, o: CompileCommandOptions): Promise<number> {
+  const target = resolveTarget(o.target);
   const model = compileModel(spec, { overrides: o.set });
   printDiagnostics(model.diagnostics, model.sources);
-  const lowered = await lowerModelForGpu(model, o.target);
-  const m = writeBundle(o.out, model, { overrides: o.set, plans: lowered.plans, target: lowered.target });
+  const m = writeBundle(o.out, lowerModel(model, target, o.set));
   const k = (m.programs.train_step?.kernels.length ?? 0) + (m.programs.forward?.kernels.length ?? 0);
-  const d = (m.programs.train_step?.dispatches.length ?? 0);
-  process.stdout.write(`${o.out}: ${m.parameters.length} parameters, ${k} kernels, ${d} dispatches per train step (target: ${m.target.adapter})\n`);
+  const d = m.programs.train_step?.dispatches.length ?? 0;
+  process.stdout.write(`${o.out}: ${m.parameters.length} parameters, ${k} kernels, ${d} dispatches per train step (target: ${target.adapter})\n`);
   return 0;
 }

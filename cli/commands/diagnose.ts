@@ -2,7 +2,7 @@
 // with planted missingness — precision, recall and F1 of the flags against the ground truth.
 
 import { writeFileSync } from 'node:fs';
-import { createBackend, resolveBackend, type BackendChoice } from '../../runtime/backends/index.js';
+import { openBackend, resolveBackend, type BackendChoice } from '../../runtime/backends/index.js';
 import { predictSplit } from '../../runtime/eval/predict.js';
 import { fraction } from '../../runtime/eval/conditions.js';
 import { loadRunData, splitArrays } from '../../runtime/train/data-source.js';
@@ -43,13 +43,13 @@ export function flagScores(flags: ArrayLike<number>, truth: ArrayLike<number>): 
 export async function runDiagnose(target: string, o: DiagnoseCommandOptions): Promise<number> {
   const run = openRun(target, { spec: o.spec, set: o.set, seed: o.seed, evalBatch: o.batchSize, dmfdStats: o.dmfdStats });
   const dataPath = o.data ?? run.data;
-  const data = loadRunData(run.model, dataPath);
+  const data = loadRunData(run.abi, dataPath);
   process.stderr.write(`data: ${dataPath ?? 'built-in synthetic'} (${o.split} split)\n`);
   const split = splitArrays(data, o.split);
-  const backend = await createBackend(await resolveBackend(o.backend, (l) => process.stderr.write(`${l}\n`)), run.model);
+  const { backend } = await openBackend(await resolveBackend(o.backend, (l) => process.stderr.write(`${l}\n`)), run.model, { overrides: run.overrides });
   try {
-    await loadWeights(run.model, backend, run.checkpoint);
-    const { outputs, stats } = await predictSplit(run.model, backend, split);
+    await loadWeights(run.abi, backend, run.checkpoint);
+    const { outputs, stats } = await predictSplit(run.abi, backend, split);
     const sv = outputs.get('state_v');
     const sa = outputs.get('state_a');
     if (!sv || !sa) throw new TrainingStopped('SMC5020', 'the model has no outputs `state_v` and `state_a`', 'declare them in the model’s forward (0 present, 1 missing, 2 both missing)');

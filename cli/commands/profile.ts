@@ -2,19 +2,20 @@
 // them, wall time per dispatch otherwise), the slowest kernels first.
 
 import { compileModel } from '../../compiler/compile.js';
-import { initParams } from '../../compiler/init.js';
-import { initTrainState } from '../../compiler/train-step.js';
-import { GpuBackend } from '../../runtime/backends/gpu.js';
+import { initParams, initTrainState } from '../../runtime/abi/init.js';
+import type { GpuBackend } from '../../runtime/backends/gpu.js';
+import { openBackend } from '../../runtime/backends/index.js';
 import { iterateBatches } from '../../runtime/data/index.js';
 import { batchTensors, loadRunData, roles } from '../../runtime/train/data-source.js';
 import { TrainingStopped } from '../../runtime/train/loop.js';
 
 export async function runProfile(spec: string, o: { set: string[]; top: number; data?: string }): Promise<number> {
-  const model = compileModel(spec, { overrides: o.set });
-  const data = loadRunData(model, o.data);
-  const backend = (await GpuBackend.create(model, {})) as GpuBackend;
+  const compiled = compileModel(spec, { overrides: o.set });
+  const { backend: b, abi: model } = await openBackend('gpu', compiled, { overrides: o.set });
+  const backend = b as GpuBackend;
   try {
-    await backend.setState(initTrainState(model.train, initParams(model.train.graph.params, 1111)));
+    const data = loadRunData(model, o.data);
+    await backend.setState(initTrainState(model.state, initParams(model.parameters, 1111)));
     const first = iterateBatches(data.train, model.settings.train.batch_size, { shuffle: false, dropLast: true }).next();
     if (first.done) {
       throw new TrainingStopped('SMC5001', `the training split has ${data.train.n} samples, fewer than one batch of ${model.settings.train.batch_size}`, 'lower the batch size, e.g. --set train.batch_size=8');

@@ -1,12 +1,17 @@
-// `smcirc train`: compile a spec, train it per seed on MMSA data or the built-in synthetic set, write a run folder.
+// `smcirc train`: train a spec (compiled for the adapter at hand) or a bundle (its own kernels, without the
+// compiler) per seed on MMSA data or the built-in synthetic set, and write a run folder.
 
-import { existsSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { openBundle, type OpenedBundle } from '../../runtime/bundle/load.js';
+import { isBundle, openBundle, type OpenedBundle } from '../../runtime/bundle/load.js';
 import { compileModel, type CompiledModel } from '../../compiler/compile.js';
-import { createBackend, resolveBackend, type BackendChoice } from '../../runtime/backends/index.js';
+import { describeModel } from '../../compiler/bundle/model-abi.js';
+import type { ModelAbi } from '../../runtime/abi/model.js';
+import type { Backend } from '../../runtime/backends/backend.js';
+import { openBackend, resolveBackend, type BackendChoice, type BackendName } from '../../runtime/backends/index.js';
 import { loadRunData } from '../../runtime/train/data-source.js';
-import { readRunManifest, RUN_MANIFEST, trainRun } from '../../runtime/train/run.js';
+import { existsSync } from 'node:fs';
+import { RUN_MANIFEST, trainRun } from '../../runtime/train/run.js';
+import { planResume, ResumeRefused, type ResumePlan } from '../../runtime/train/resume.js';
 import { UsageError } from '../errors.js';
 import { defaultRunDir, defaultSpec } from '../paths.js';
 import { terminalProgress } from '../progress.js';
@@ -27,7 +32,31 @@ export interface TrainCommandOptions {
   maxEpochs?: number;
   dumpWgsl?: string;
   validate?: boolean;
+  /** A bundle: compile its spec again for this adapter instead of running its own kernels. */
+  recompile?: boolean;
   quiet?: boolean;
+}
+
+/** The model to train and how to make a backend for it: a bundle's own programs on the GPU need no compiler. */
+function modelFor(spec: string, overrides: string[], bundle: OpenedBundle | undefined, backend: BackendName, o: TrainCommandOptions): { model: ModelAbi; makeBackend: () => Promise<Backend> } {
+  const ownKernels = bundle !== undefined && backend === 'gpu' && !o.recompile;
+  let compiled: CompiledModel | undefined;
+  if (!ownKernels || o.validate) {
+    compiled = compileModel(spec, { overrides });
+    printDiagnostics(compiled.diagnostics, compiled.sources);
+  }
+  if (ownKernels && !o.validate) {
+    return {
+      model: bundle.model,
+      makeBackend: async () => {
+        const { GpuBackend } = await import('../../runtime/backends/gpu.js');
+        return GpuBackend.create(bundle.model, { dumpWgslDir: o.dumpWgsl });
+      },
+    };
+  }
+  const c = compiled!;
+  const opts = { overrides, dumpWgslDir: o.dumpWgsl, validate: o.validate, bundle: ownKernels ? bundle.model : undefined };
+  return { model: ownKernels ? bundle.model : describeModel(c, overrides), makeBackend: async () => (await openBackend(backend, c, opts)).backend };
 }
 
 export async function runTrain(specArg: string | undefined, o: TrainCommandOptions): Promise<number> {
@@ -38,45 +67,45 @@ export async function runTrain(specArg: string | undefined, o: TrainCommandOptio
   let seeds: number[] | undefined;
   let maxEpochs = o.maxEpochs;
   let maxSteps = o.maxSteps;
-  let plans: OpenedBundle['plans'];
+  let bundle: OpenedBundle | undefined;
+  let recorded: ResumePlan['backend'];
   if (o.resume) {
-    const man = readRunManifest(o.resume);
-    if (!man) throw new UsageError(`${o.resume} is not a run folder (no run.json)`, 'pass the folder that `smcirc train` printed');
-    if (o.set.length || o.data || o.seed || o.seeds || specArg) {
-      throw new UsageError('--resume continues a run exactly as it was started', 'drop the spec, --set, --data and seed options; to change them, start a new run');
+    const given = [specArg && 'a spec', o.set.length && '--set', o.data && '--data', o.seed && '--seed', o.seeds && '--seeds'].filter((x): x is string => !!x);
+    let plan: ResumePlan;
+    try {
+      plan = planResume(o.resume, given, { maxEpochs, maxSteps });
+    } catch (e) {
+      if (e instanceof ResumeRefused) throw new UsageError(e.message, e.hint);
+      throw e;
     }
-    spec = join(o.resume, man.spec);
-    overrides = man.overrides;
+    ({ spec, overrides, seeds, data: dataPath, maxEpochs, maxSteps, backend: recorded } = plan);
     dir = o.resume;
-    seeds = man.seeds;
-    dataPath = man.data === 'synthetic' ? undefined : man.data;
-    maxEpochs ??= man.max_epochs;
-    maxSteps ??= man.max_steps;
-  } else if (existsSync(spec) && statSync(spec).isDirectory()) {
+  } else if (isBundle(spec)) {
     const b = openBundle(spec);
     spec = b.spec;
-    overrides = [...b.overrides, ...o.set];
-    plans = o.set.length ? undefined : b.plans;
+    overrides = [...b.model.spec.overrides, ...o.set];
+    // --set changes the program: the bundle's spec is compiled again with the extra overrides
+    bundle = o.set.length ? undefined : b;
+  } else if (o.recompile) {
+    throw new UsageError('--recompile applies to a bundle', 'pass a bundle folder made by `smcirc compile`');
   }
   if (!o.resume && dir && existsSync(join(dir, RUN_MANIFEST))) {
     throw new UsageError(`${dir} already holds a run`, `continue it with \`smcirc train --resume ${dir}\`, or choose another --out`);
   }
-  const model: CompiledModel = compileModel(spec, { overrides });
-  printDiagnostics(model.diagnostics, model.sources);
-  seeds ??= o.seeds ? parseSeeds(o.seeds) : o.seed ? parseSeeds(o.seed) : model.settings.train.seeds;
-  const data = loadRunData(model, dataPath);
-  const progress = terminalProgress(process.stderr, o.quiet);
-  const runDir = dir ?? defaultRunDir(spec);
-  const recorded = o.resume ? readRunManifest(o.resume)?.backend : undefined;
-  const resumeOn = (recorded === 'gpu' || recorded === 'reference') && !o.backendGiven ? recorded : o.backend;
+  const resumeOn = recorded && !o.backendGiven ? recorded : o.backend;
   const backendName = await resolveBackend(resumeOn, (l) => process.stderr.write(`${l}\n`));
   if (recorded && recorded !== backendName) {
     process.stderr.write(`note: the run trained on the ${recorded} backend and continues on ${backendName}: it is no longer bit-exact with an uninterrupted run\n`);
   }
-  progress.message(`run folder: ${runDir}  (backend: ${backendName}, data: ${dataPath ?? 'built-in synthetic'})`);
+  const { model, makeBackend } = modelFor(spec, overrides, bundle, backendName, o);
+  seeds ??= o.seeds ? parseSeeds(o.seeds) : o.seed ? parseSeeds(o.seed) : model.settings.train.seeds;
+  const data = loadRunData(model, dataPath);
+  const progress = terminalProgress(process.stderr, o.quiet);
+  const runDir = dir ?? defaultRunDir(spec);
+  progress.message(`run folder: ${runDir}  (backend: ${backendName}${bundle && backendName === 'gpu' && !o.recompile ? ', the bundle’s own kernels' : ''}, data: ${dataPath ?? 'built-in synthetic'})`);
   const summary = await trainRun({
     model,
-    makeBackend: () => createBackend(backendName, model, { dumpWgslDir: o.dumpWgsl, validate: o.validate, plans }),
+    makeBackend,
     data,
     dataSource: dataPath ?? 'synthetic',
     backend: backendName,

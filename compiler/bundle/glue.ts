@@ -3,7 +3,8 @@
 // data. Also emitted as JavaScript, so Node runs it without a TypeScript toolchain.
 
 import { IndentationText, Project, QuoteKind, ScriptTarget, ModuleKind, VariableDeclarationKind, type SourceFile } from 'ts-morph';
-import type { BundleManifest } from './manifest.js';
+import type { BundleManifest } from '../../runtime/abi/manifest.js';
+import { isModality } from '../../runtime/abi/names.js';
 
 const pascal = (s: string): string =>
   s
@@ -27,8 +28,8 @@ function header(o: GlueOptions): string {
 
 function build(file: SourceFile, m: BundleManifest, o: GlueOptions): string {
   const cls = o.className ?? `${pascal(o.specName)}Model`;
-  const inputs = m.inputs.filter((i) => ['text', 'vision', 'audio'].includes(i.name));
-  const target = m.inputs.find((i) => !['text', 'vision', 'audio'].includes(i.name));
+  const inputs = m.inputs.filter((i) => isModality(i.name));
+  const target = m.inputs.find((i) => !isModality(i.name));
   file.addStatements([header(o), '']);
   file.addVariableStatement({ isExported: true, declarationKind: VariableDeclarationKind.Const, declarations: [{ name: 'ABI', initializer: String(m.abi) }], docs: ['Bundle ABI this glue was generated for.'] });
   file.addVariableStatement({ isExported: true, declarationKind: VariableDeclarationKind.Const, declarations: [{ name: 'SPEC_SHA256', initializer: lit(m.spec.sha256) }] });

@@ -2,6 +2,7 @@
 // each mapped onto the layer library (compiler/layers) or GraphBuilder primitives.
 
 import type { GraphBuilder, InitSpec } from '../ir/graph.js';
+import { SPEC_UNARY_OPS, UNARY, type SpecUnaryOp } from '../ops/index.js';
 import * as L from '../layers/index.js';
 import type { Span } from '../../grammar/diagnostics.js';
 import { fail } from '../../grammar/diagnostics.js';
@@ -56,9 +57,10 @@ const b = (a: Args, k: string): boolean => {
   return v.t === 'bool' ? v.v : (v as { v: number }).v !== 0;
 };
 
-const unaryFn = (fn: Parameters<GraphBuilder['unary']>[0], doc: string): FunctionDef => ({
+/** A unary op of the table (compiler/ops) that specs call by its name, with the record's doc. */
+const unaryFn = (fn: SpecUnaryOp): FunctionDef => ({
   kind: 'fn',
-  doc,
+  doc: UNARY[fn].doc,
   params: [T('x')],
   build: ({ g }, a) => tensor(g.unary(fn, tid(a, 'x'))),
 });
@@ -70,14 +72,7 @@ const normAxis = (axis: number, rank: number, span: Span): number => {
 };
 
 export const FUNCTIONS: Record<string, FunctionDef> = {
-  relu: unaryFn('relu', 'max(x, 0)'),
-  tanh: unaryFn('tanh', 'hyperbolic tangent'),
-  sigmoid: unaryFn('sigmoid', 'logistic sigmoid'),
-  gelu: unaryFn('gelu', 'exact (erf) GELU'),
-  exp: unaryFn('exp', 'e^x'),
-  log: unaryFn('log', 'natural logarithm'),
-  sqrt: unaryFn('sqrt', 'square root'),
-  abs: unaryFn('abs', 'absolute value'),
+  ...Object.fromEntries(SPEC_UNARY_OPS.map((op) => [op, unaryFn(op)])),
   stop_gradient: { kind: 'fn', doc: 'identity that passes no gradient', params: [T('x')], build: ({ g }, a) => tensor(g.stopGradient(tid(a, 'x'))) },
   softmax: { kind: 'fn', doc: 'softmax along an axis', params: [T('x'), I('axis', -1)], build: ({ g }, a) => tensor(L.softmax(g, tid(a, 'x'), n(a, 'axis'))) },
   concat: {
@@ -155,6 +150,12 @@ export const FUNCTIONS: Record<string, FunctionDef> = {
       if (ms.length < rank) m = g.reshape(m, [...ms, ...Array(rank - ms.length).fill(1)]);
       return tensor(g.select(m, x, y));
     },
+  },
+  gather: {
+    kind: 'fn',
+    doc: 'rows of a [V, D] table at ids [...] (f32 integers) → [..., D]; no gradient to ids; an id outside [0, V) is an error on the interpreter and clamped into range on the GPU',
+    params: [T('table'), T('ids')],
+    build: ({ g }, a) => tensor(L.gather(g, tid(a, 'table'), tid(a, 'ids'))),
   },
   // ---- DMFD indicators ----
   hist_entropy: {
@@ -273,6 +274,13 @@ export const LAYERS: Record<string, LayerDef> = {
           seed: ctx.training && n(c, 'dropout') > 0 ? ctx.seed() : undefined,
         }),
       ),
+  },
+  Embedding: {
+    kind: 'layer',
+    doc: 'token embedding (nn.Embedding): `weight` [vocab, dim], init normal(0.02), looked up by f32 integer ids; [...] → [..., dim]',
+    ctor: [D('vocab'), D('dim')],
+    call: [T('ids')],
+    build: ({ g }, c, a) => tensor(L.embedding(g, tid(a, 'ids'), { vocab: n(c, 'vocab'), dim: n(c, 'dim') })),
   },
 };
 

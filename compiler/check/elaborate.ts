@@ -7,6 +7,7 @@ import { fmtShape, GraphBuilder, ShapeError, type Graph, type InitSpec, type Sou
 import { bindArgs, FUNCTIONS, INITS, LAYERS, type Args, type BuildContext } from './builtins.js';
 import type { BlockDecl, Program } from './load.js';
 import { asDim, asInt, asNumber, asShape, describe, num, tensor, type Instance, type Value } from './values.js';
+import { scoreOutput, SEED_INPUT, statInput } from '../../runtime/abi/names.js';
 
 export interface ElaborateOptions {
   /** Value of the batch dimension (the one `dim` without a value). */
@@ -364,7 +365,7 @@ export class Elaborator {
       training: this.opts.training,
       span,
       seed: () => {
-        if (this.seedId === undefined) this.seedId = this.g.atScope('', () => this.g.input('__seed', []));
+        if (this.seedId === undefined) this.seedId = this.g.atScope('', () => this.g.input(SEED_INPUT, []));
         return this.seedId;
       },
       batchStat: (kind, x) => this.batchStat(kind, x, span),
@@ -377,7 +378,7 @@ export class Elaborator {
     if (s.length !== 1) fail('SMC3001', `batch_${kind} takes a per-sample score of shape [B], got ${fmtShape(s)}`, span);
     if (this.opts.dmfdStats === 'population') {
       const k = this.stats.length;
-      const site: StatSite = { kind, input: `__stat${k}`, score: `__score${k}` };
+      const site: StatSite = { kind, input: statInput(k), score: scoreOutput(k) };
       this.stats.push(site);
       g.output(site.score, x);
       return g.atScope('', () => g.input(site.input, []));

@@ -13,28 +13,14 @@ export interface SourceSpan {
   column: number;
 }
 
-export type UnaryOp =
-  | 'neg' | 'exp' | 'log' | 'sqrt' | 'rsqrt' | 'recip' | 'abs' | 'sign'
-  | 'tanh' | 'sigmoid' | 'relu' | 'gelu' | 'erf' | 'square';
-export type BinaryOp =
-  | 'add' | 'sub' | 'mul' | 'div' | 'max' | 'min' | 'pow'
-  | 'lt' | 'le' | 'gt' | 'ge' | 'eq' | 'ne';
+// The elementwise ops are the records of the op table (compiler/ops): their names come from there.
+import type { BinaryOp, UnaryOp } from '../ops/index.js';
+export type { BinaryOp, UnaryOp } from '../ops/index.js';
+export { BINARY_OPS, UNARY_OPS } from '../ops/index.js';
 export type ReduceOp = 'sum' | 'max';
 
-export const UNARY_OPS: readonly UnaryOp[] = [
-  'neg', 'exp', 'log', 'sqrt', 'rsqrt', 'recip', 'abs', 'sign', 'tanh', 'sigmoid', 'relu', 'gelu', 'erf', 'square',
-];
-export const BINARY_OPS: readonly BinaryOp[] = [
-  'add', 'sub', 'mul', 'div', 'max', 'min', 'pow', 'lt', 'le', 'gt', 'ge', 'eq', 'ne',
-];
-
-/** How a parameter is initialised (reference §8); drawn from the seeded counter-based RNG. */
-export type InitSpec =
-  | { kind: 'zeros' }
-  | { kind: 'ones' }
-  | { kind: 'normal'; std: number }
-  | { kind: 'uniform'; bound: number }
-  | { kind: 'xavier_uniform'; fanIn: number; fanOut: number };
+import type { InitSpec } from '../../runtime/abi/model.js';
+export type { InitSpec } from '../../runtime/abi/model.js';
 
 export interface ParamInfo {
   /** Dotted PyTorch-style name, e.g. `cmcg.gen_v.lstm.l0.weight_ih`. */

@@ -4,7 +4,7 @@
 // arrays; an expression addresses them through affine index maps over the kernel's iteration domain, which is
 // how broadcast (stride 0), permute (permuted strides) and slice (offset) fuse into a load.
 
-import type { BinaryOp, UnaryOp } from '../ir/graph.js';
+import type { BinaryOp, EpilogueActivation, UnaryOp } from '../ops/index.js';
 export type { BinaryOp, UnaryOp };
 
 /** Flat element index = offset + Σ coord[d] · strides[d] over the iteration domain's axes. */
@@ -18,10 +18,14 @@ export interface AffineMap {
 export type Expr =
   | { k: 'const'; value: number } // may be ±Infinity or NaN: emitted from bit patterns
   | { k: 'load'; input: number; map: AffineMap }
-  | { k: 'gather'; input: number; index: Expr } // load at a computed flat index (truncated to an integer)
+  /**
+   * Load at a computed index, truncated to an integer and clamped into the buffer. With `rows`, `index` picks a row
+   * (clamped into [0, count)) and `col` the element in it: row · stride + col in integer arithmetic (exact at any size).
+   */
+  | { k: 'gather'; input: number; index: Expr; rows?: { count: number; stride: number; col: Expr } }
   | { k: 'coord'; axis: number } // the iteration coordinate, as f32
   | { k: 'acc'; stage: number } // result of reduction stage `stage` (epilogues and later prologues)
-  | { k: 'unary'; op: UnaryOp | 'isnan' | 'floor'; a: Expr }
+  | { k: 'unary'; op: UnaryOp; a: Expr } // any op of the table (compiler/ops), `floor` and `isnan` included
   | { k: 'binary'; op: BinaryOp; a: Expr; b: Expr }
   | { k: 'select'; cond: Expr; a: Expr; b: Expr } // cond != 0 ? a : b
   /** uniform(u32(seed), stream, index) of compiler/ir/rng.ts (PCG hash, bit-exact with the interpreter). */
@@ -65,7 +69,8 @@ export interface ExprKernel {
   reduce?: Reduction;
 }
 
-export type Activation = 'none' | 'relu' | 'gelu' | 'tanh' | 'sigmoid';
+/** A matmul epilogue's activation: the unary ops whose record says `epilogue: true`. */
+export type Activation = 'none' | EpilogueActivation;
 
 /** Operand addressing for matmul: element (z1, z2, row, col) at offset + z1·batch[0] + z2·batch[1] + row·rowStride + col·colStride. */
 export interface MatmulOperand {
@@ -273,7 +278,7 @@ export const c = (value: number): Expr => ({ k: 'const', value });
 export const load = (input: number, strides: number[], offset = 0): Expr => ({ k: 'load', input, map: { offset, strides } });
 export const coord = (axis: number): Expr => ({ k: 'coord', axis });
 export const acc = (stage = 0): Expr => ({ k: 'acc', stage });
-export const un = (op: UnaryOp | 'isnan' | 'floor', a: Expr): Expr => ({ k: 'unary', op, a });
+export const un = (op: UnaryOp, a: Expr): Expr => ({ k: 'unary', op, a });
 export const bin = (op: BinaryOp, a: Expr, b: Expr): Expr => ({ k: 'binary', op, a, b });
 export const sel = (cond: Expr, a: Expr, b: Expr): Expr => ({ k: 'select', cond, a, b });
 export const gather = (input: number, index: Expr): Expr => ({ k: 'gather', input, index });

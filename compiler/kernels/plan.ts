@@ -1,14 +1,14 @@
-// Dispatch plan: a kernel program (tensors + kernel IR in execution order) lowered to WGSL kernels (deduplicated
-// by text), physical buffers from the memory plan, and the ordered dispatch list the executor encodes.
-import { createHash } from 'node:crypto';
+// Planning: a kernel program (tensors + kernel IR in execution order) lowered to WGSL kernels (deduplicated by
+// text), physical buffers from the memory plan, and the ordered dispatch list (runtime/abi/plan.ts) the executor runs.
 import type { Kernel } from './ir.js';
 import type { KernelConfig } from './select.js';
 import type { LoweredKernel } from './lowered.js';
 import { lowerKernel, type LowerOptions } from './lower.js';
 import { planMemory, type PlanTensor } from './memory-plan.js';
 import { KernelError } from './errors.js';
+import { wgslHash, type DispatchPlan, type PlanBinding, type PlanDispatch, type PlanKernel, type TensorRole } from '../../runtime/abi/plan.js';
 
-export type TensorRole = 'input' | 'output' | 'param' | 'grad' | 'state' | 'temp';
+export { wgslCode, wgslHash, type DispatchPlan, type PlanBinding, type PlanDispatch, type PlanKernel, type TensorRole } from '../../runtime/abi/plan.js';
 
 export interface ProgramTensor {
   name: string;
@@ -28,45 +28,6 @@ export interface KernelProgram {
   copies?: { from: string; to: string }[];
 }
 
-export type PlanBinding = { buffer: number; byteOffset: number; byteSize: number } | { constant: number };
-
-export interface PlanDispatch {
-  /** Kernel name (its label in errors and timings). */
-  label: string;
-  /** Index into DispatchPlan.kernels. */
-  kernel: number;
-  bindings: PlanBinding[];
-  uniform?: Uint32Array;
-  workgroups: [number, number, number];
-}
-
-export interface PlanKernel {
-  name: string;
-  wgsl: string;
-  /** Bind group layout: access of each storage binding, then 'uniform' when the kernel takes one. */
-  layout: ('read' | 'read_write' | 'uniform')[];
-  /** sha256 of the WGSL text (bundle manifests, pipeline cache keys). */
-  hash: string;
-}
-
-export interface DispatchPlan {
-  kernels: PlanKernel[];
-  buffers: { label: string; bytes: number }[];
-  constants: (Uint32Array | Float32Array)[];
-  tensors: Map<string, { buffer: number; byteOffset: number; size: number; role: TensorRole }>;
-  dispatches: PlanDispatch[];
-  /** Uploads done once at load. */
-  inits?: { tensor: string; data: Float32Array }[];
-  /** Buffer copies encoded after the dispatches of every step (state updates: new value → state tensor). */
-  copies?: { from: string; to: string }[];
-}
-
-/** WGSL without comments: kernels that differ only in names (comments) share one pipeline. */
-export const wgslCode = (wgsl: string): string => wgsl.replace(/\/\/[^\n]*/g, '').replace(/[ \t]+\n/g, '\n');
-
-/** sha256 of the comment-free WGSL. */
-export const wgslHash = (wgsl: string): string => createHash('sha256').update(wgslCode(wgsl)).digest('hex');
-
 /** Plans already-lowered kernels (tests and benchmarks that build WGSL kernels directly). */
 export function planLowered(
   tensors: ProgramTensor[],
@@ -74,6 +35,8 @@ export function planLowered(
   alignment = 256,
   copies: { from: string; to: string }[] = [],
   maxBindingBytes = Infinity,
+  /** Per lowered kernel, the index of the kernel-IR kernel it came from (default: one each, in order). */
+  sources: number[] = lowered.map((_, i) => i),
 ): DispatchPlan {
   const byName = new Map(tensors.map((t) => [t.name, t]));
   const first = new Map<string, number>();
@@ -102,7 +65,7 @@ export function planLowered(
   const kernels: PlanKernel[] = [];
   const byWgsl = new Map<string, number>();
   const constants: (Uint32Array | Float32Array)[] = [];
-  const dispatches: PlanDispatch[] = lowered.map((lk) => {
+  const dispatches: PlanDispatch[] = lowered.map((lk, li) => {
     const hash = wgslHash(lk.wgsl);
     let ki = byWgsl.get(hash);
     if (ki === undefined) {
@@ -140,7 +103,7 @@ export function planLowered(
       }
       return { buffer: p.buffer, byteOffset, byteSize: r.size * 4 };
     });
-    return { label: lk.name, kernel: ki, bindings, uniform: lk.uniform, workgroups: lk.workgroups };
+    return { label: lk.name, kernel: ki, source: sources[li]!, bindings, uniform: lk.uniform, workgroups: lk.workgroups };
   });
   const tensorsOut = new Map<string, { buffer: number; byteOffset: number; size: number; role: TensorRole }>();
   for (const t of tensors) {
@@ -160,6 +123,7 @@ export function planLowered(
 
 /** Lowers every kernel of the program for the adapter configuration and plans buffers and dispatches. */
 export function buildDispatchPlan(program: KernelProgram, cfg: KernelConfig, opts: LowerOptions = {}): DispatchPlan {
-  const lowered = program.kernels.flatMap((k) => lowerKernel(k, cfg, opts));
-  return planLowered(program.tensors, lowered, cfg.storageOffsetAlignment, program.copies, cfg.maxStorageBufferBindingSize);
+  const parts = program.kernels.map((k) => lowerKernel(k, cfg, opts));
+  const sources = parts.flatMap((p, i) => p.map(() => i));
+  return planLowered(program.tensors, parts.flat(), cfg.storageOffsetAlignment, program.copies, cfg.maxStorageBufferBindingSize, sources);
 }

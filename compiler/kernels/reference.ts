@@ -1,74 +1,16 @@
 // Plain-JS reference semantics of every kernel IR kind (f64 arithmetic, f32 storage): the oracle for GPU tests.
-import type { Expr, ExprKernel, Kernel, MatmulKernel } from './ir.js';
+import type { BinaryOp, Expr, ExprKernel, Kernel, MatmulKernel, UnaryOp } from './ir.js';
 import { numel } from './ir.js';
-import { rngUniform } from '../ir/rng.js';
+import { BINARY, UNARY, sigmoid } from '../ops/index.js';
+import { rngUniform } from '../../runtime/abi/rng.js';
 
 export type TensorEnv = Map<string, Float32Array>;
 
 const f = Math.fround;
 
-/** erf to ~1e-12: Maclaurin series below 3, Abramowitz–Stegun 7.1.26 above (erf is 1 − 2e-5 there). */
-export function erf(x: number): number {
-  const a = Math.abs(x);
-  if (a < 3) {
-    let term = x;
-    let sum = x;
-    const x2 = x * x;
-    for (let n = 1; n < 80; n++) {
-      term *= -x2 / n;
-      const t = term / (2 * n + 1);
-      sum += t;
-      if (Math.abs(t) < 1e-17 * Math.abs(sum)) break;
-    }
-    return (2 / Math.sqrt(Math.PI)) * sum;
-  }
-  const t = 1 / (1 + 0.3275911 * a);
-  const poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))));
-  return Math.sign(x) * (1 - poly * Math.exp(-x * x));
-}
-
-export const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
-
-export function unaryRef(op: string, a: number): number {
-  switch (op) {
-    case 'neg': return -a;
-    case 'exp': return Math.exp(a);
-    case 'log': return Math.log(a);
-    case 'sqrt': return Math.sqrt(a);
-    case 'rsqrt': return 1 / Math.sqrt(a);
-    case 'recip': return 1 / a;
-    case 'abs': return Math.abs(a);
-    case 'sign': return Math.sign(a);
-    case 'floor': return Math.floor(a);
-    case 'square': return a * a;
-    case 'relu': return Math.max(a, 0);
-    case 'tanh': return Math.tanh(a);
-    case 'sigmoid': return sigmoid(a);
-    case 'erf': return erf(a);
-    case 'gelu': return 0.5 * a * (1 + erf(a / Math.SQRT2));
-    case 'isnan': return Number.isNaN(a) ? 1 : 0;
-  }
-  throw new Error(`reference: unknown unary ${op}`);
-}
-
-export function binaryRef(op: string, a: number, b: number): number {
-  switch (op) {
-    case 'add': return a + b;
-    case 'sub': return a - b;
-    case 'mul': return a * b;
-    case 'div': return a / b;
-    case 'max': return Math.max(a, b);
-    case 'min': return Math.min(a, b);
-    case 'pow': return Math.pow(a, b);
-    case 'lt': return a < b ? 1 : 0;
-    case 'le': return a <= b ? 1 : 0;
-    case 'gt': return a > b ? 1 : 0;
-    case 'ge': return a >= b ? 1 : 0;
-    case 'eq': return a === b ? 1 : 0;
-    case 'ne': return a !== b ? 1 : 0;
-  }
-  throw new Error(`reference: unknown binary ${op}`);
-}
+/** The op table's f64 semantics (compiler/ops), as the graph interpreter evaluates them. */
+export const unaryRef = (op: UnaryOp, a: number): number => UNARY[op].ref(a);
+export const binaryRef = (op: BinaryOp, a: number, b: number): number => BINARY[op].ref(a, b);
 
 function get(env: TensorEnv, name: string, size: number): Float32Array {
   let t = env.get(name);
@@ -92,8 +34,11 @@ function evalExpr(e: Expr, ins: Float32Array[], coords: number[], accs: number[]
     }
     case 'gather': {
       const a = ins[e.input]!;
-      const i = Math.min(Math.max(Math.trunc(evalExpr(e.index, ins, coords, accs)), 0), a.length - 1);
-      return a[i]!;
+      const clampTo = (v: number, hi: number): number => Math.min(Math.max(v, 0), hi);
+      let i = Math.trunc(evalExpr(e.index, ins, coords, accs));
+      // (a NaN row reads row 0 here; on the GPU its row is unspecified)
+      if (e.rows) i = clampTo(i || 0, e.rows.count - 1) * e.rows.stride + Math.trunc(evalExpr(e.rows.col, ins, coords, accs));
+      return a[clampTo(i, a.length - 1)]!;
     }
     case 'unary': return unaryRef(e.op, evalExpr(e.a, ins, coords, accs));
     case 'binary': return binaryRef(e.op, evalExpr(e.a, ins, coords, accs), evalExpr(e.b, ins, coords, accs));
@@ -158,7 +103,7 @@ function evalMatmul(k: MatmulKernel, env: TensorEnv): void {
           for (let q = 0; q < K; q++) s += A[aZ + m * k.a.rowStride + q * k.a.colStride]! * B[bZ + q * k.b.rowStride + n * k.b.colStride]!;
           let r = s * (k.scale ?? 1);
           if (k.bias) r += ins[k.bias.input]![k.bias.offset + (k.bias.along === 'n' ? n : m)]!;
-          if (k.activation && k.activation !== 'none') r = unaryRef(k.activation, r);
+          if (k.activation && k.activation !== 'none') r = UNARY[k.activation].ref(r);
           const ci = cZ + m * N + n;
           if (k.residual) r += ins[k.residual.input]![k.residual.offset + ci - (k.outputOffset ?? 0)]!;
           C[ci] = k.accumulate ? C[ci]! + r : r;

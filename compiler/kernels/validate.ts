@@ -38,6 +38,10 @@ function checkExpr(k: ExprKernel, e: Expr, dims: number[], maxStage: number, whe
     case 'gather':
       if (!k.inputs[e.input]) fail(`gather from input ${e.input}, but the kernel has ${k.inputs.length}`);
       checkExpr(k, e.index, dims, maxStage, where);
+      if (e.rows) {
+        if (!(e.rows.count >= 1 && e.rows.stride >= 0 && Number.isInteger(e.rows.count) && Number.isInteger(e.rows.stride))) fail(`gather rows: count ${e.rows.count}, stride ${e.rows.stride}`);
+        checkExpr(k, e.rows.col, dims, maxStage, where);
+      }
       break;
     case 'coord':
       if (e.axis < 0 || e.axis >= dims.length) fail(`coord(${e.axis}) outside a ${dims.length}-axis domain`);

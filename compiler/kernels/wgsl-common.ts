@@ -1,5 +1,5 @@
-// Shared WGSL pieces: f32 literals, NaN/Inf from bit patterns, math helpers (erf, gelu, tanh, sigmoid), dispatch grids,
-// binding declarations, entry points with their invocation-index prologue, and the LoweredKernel record.
+// Shared WGSL pieces: f32 literals, NaN/Inf from bit patterns, math helpers (erf, gelu, tanh, sigmoid; an op of the
+// table may bring its own), dispatch grids, binding declarations, entry points, and the LoweredKernel record.
 import type { BindingSpec, LoweredKernel } from './lowered.js';
 
 /** A WGSL f32 literal for a finite value (exact: the shortest decimal of the f32 value). */
@@ -30,7 +30,13 @@ export function nonFinite(v: number): string {
 /** Scalar or vec4 f32 WGSL type for a width. */
 export const ftype = (w: number): string => (w === 1 ? 'f32' : `vec${w}<f32>`);
 
-type HelperName = 'tanh' | 'sigmoid' | 'erf' | 'gelu' | 'isnan' | 'rand';
+export type HelperName = 'tanh' | 'sigmoid' | 'erf' | 'gelu' | 'isnan' | 'rand';
+
+/** A helper an op record brings (compiler/ops): `fn smc_<name>_<sfx>(x: T) -> T`, printed after the shared ones. */
+export interface WgslHelper {
+  name: string;
+  body: (T: string, sfx: string) => string;
+}
 
 const helperBodies: Record<HelperName, (T: string, sfx: string) => string> = {
   // tanh from exp(-2|x|): no overflow, exact sign, tanh(±large) = ±1.
@@ -78,17 +84,28 @@ const helperOrder: HelperName[] = ['tanh', 'sigmoid', 'erf', 'gelu', 'isnan', 'r
 /** Collects the helpers a kernel uses and prints them once, in a fixed order (deterministic output). */
 export class HelperSet {
   private used = new Set<string>();
+  private own = new Map<string, WgslHelper>();
   /** Name of helper `h` for width w (1 = f32, 4 = vec4<f32>). */
-  use(h: HelperName, w: number): string {
+  use(h: HelperName | WgslHelper, w: number): string {
+    if (typeof h !== 'string') {
+      if (Object.hasOwn(helperBodies, h.name) || (this.own.has(h.name) && this.own.get(h.name) !== h)) throw new Error(`WGSL helper ${h.name} is defined twice`);
+      this.own.set(h.name, h);
+      this.used.add(`${h.name}:${w}`);
+      return `smc_${h.name}_${w === 1 ? 'f' : `v${w}`}`;
+    }
     for (const d of helperDeps[h] ?? []) this.use(d, w);
     this.used.add(`${h}:${w}`);
     return `smc_${h}_${w === 1 ? 'f' : `v${w}`}`;
   }
   print(): string {
     const out: string[] = [];
-    for (const h of helperOrder) {
+    const bodies = [
+      ...helperOrder.map((h) => [h, helperBodies[h]] as const),
+      ...[...this.own.values()].sort((p, q) => (p.name < q.name ? -1 : 1)).map((h) => [h.name, h.body] as const),
+    ];
+    for (const [h, body] of bodies) {
       for (const w of [1, 2, 3, 4]) {
-        if (this.used.has(`${h}:${w}`)) out.push(helperBodies[h](ftype(w), w === 1 ? 'f' : `v${w}`));
+        if (this.used.has(`${h}:${w}`)) out.push(body(ftype(w), w === 1 ? 'f' : `v${w}`));
       }
     }
     return out.join('\n\n');

@@ -1,9 +1,11 @@
-// WGSL for expression kernels: elementwise trees (vec4 where the layout allows) and row reductions, either one
-// invocation per row (software adapters) or one workgroup per row with a fixed-order tree (real GPUs).
+// WGSL for expression kernels: elementwise trees (vec4 where the layout allows; each op's form from the op table)
+// and row reductions, either one invocation per row (software adapters) or one workgroup per row with a fixed-order
+// tree (real GPUs).
 import type { AffineMap, Expr, ExprKernel } from './ir.js';
 import { numel } from './ir.js';
 import type { KernelConfig } from './select.js';
 import type { LoweredKernel } from './lowered.js';
+import { BINARY, UNARY } from '../ops/index.js';
 import {
   HelperSet,
   MAIN_SIGNATURE,
@@ -75,7 +77,7 @@ function keyOf(e: Expr): string {
   switch (e.k) {
     case 'const': k = `c(${Object.is(e.value, -0) ? '-0' : e.value})`; break;
     case 'load': k = `ld(${e.input},${e.map.offset},${e.map.strides.join(',')}${e.map.clamp ? ',c' : ''})`; break;
-    case 'gather': k = `ga(${e.input},${keyOf(e.index)})`; break;
+    case 'gather': k = `ga(${e.input},${keyOf(e.index)}${e.rows ? `,${e.rows.count},${e.rows.stride},${keyOf(e.rows.col)}` : ''})`; break;
     case 'coord': k = `co(${e.axis})`; break;
     case 'acc': k = `acc(${e.stage})`; break;
     case 'unary': k = `${e.op}(${keyOf(e.a)})`; break;
@@ -149,6 +151,16 @@ function emit(e: Expr, sc: Scope): string {
     }
     case 'gather': {
       const ix = emit(e.index, sc);
+      if (e.rows) {
+        // row · stride + col in i32: exact for any buffer (an f32 flat index is exact below 2^24 only)
+        const col = emit(e.rows.col, sc);
+        const I = w === 1 ? 'i32' : 'vec4<i32>';
+        const [rhi, st, hi] = [P(env, e.rows.count - 1), P(env, e.rows.stride), P(env, env.sizes[e.input]! - 1)];
+        const flat = `clamp(${I}(${ix}), ${I}(0), ${I}(${rhi})) * ${I}(${st}) + ${I}(${col})`;
+        const gi = sc.bind(`gi:${key}`, `clamp(${flat}, ${I}(0), ${I}(${hi}))`);
+        if (w === 1) return sc.bind(key, readScalar(env, e.input, gi));
+        return sc.bind(key, `${T}(${['x', 'y', 'z', 'w'].map((l) => readScalar(env, e.input, `${gi}.${l}`)).join(', ')})`);
+      }
       const hi = P(env, env.sizes[e.input]! - 1);
       if (w === 1) return sc.bind(key, readScalar(env, e.input, `clamp(i32(${ix}), 0, ${hi})`));
       const gi = sc.bind(`gi:${key}`, `clamp(vec4<i32>(${ix}), vec4<i32>(0), vec4<i32>(${hi}))`);
@@ -156,48 +168,12 @@ function emit(e: Expr, sc: Scope): string {
     }
     case 'unary': {
       const a = emit(e.a, sc);
-      const one = splat('1.0');
-      const zero = splat('0.0');
-      switch (e.op) {
-        case 'neg': return sc.bind(key, `-${a}`);
-        case 'exp': return sc.bind(key, `exp(${a})`);
-        case 'log': return sc.bind(key, `log(${a})`);
-        case 'sqrt': return sc.bind(key, `sqrt(${a})`);
-        case 'rsqrt': return sc.bind(key, `inverseSqrt(${a})`);
-        case 'recip': return sc.bind(key, `${one} / ${a}`);
-        case 'abs': return sc.bind(key, `abs(${a})`);
-        case 'sign': return sc.bind(key, `sign(${a})`);
-        case 'floor': return sc.bind(key, `floor(${a})`);
-        case 'square': return sc.bind(key, `${a} * ${a}`);
-        case 'relu': return sc.bind(key, `max(${a}, ${zero})`);
-        case 'tanh': return sc.bind(key, `${env.helpers.use('tanh', w)}(${a})`);
-        case 'sigmoid': return sc.bind(key, `${env.helpers.use('sigmoid', w)}(${a})`);
-        case 'erf': return sc.bind(key, `${env.helpers.use('erf', w)}(${a})`);
-        case 'gelu': return sc.bind(key, `${env.helpers.use('gelu', w)}(${a})`);
-        case 'isnan': return sc.bind(key, `${env.helpers.use('isnan', w)}(${a})`);
-      }
-      break;
+      return sc.bind(key, UNARY[e.op].wgsl(a, { splat, helper: (h) => env.helpers.use(h, w) }));
     }
     case 'binary': {
       const a = emit(e.a, sc);
       const b = emit(e.b, sc);
-      const cmp = (op: string): string => `select(${splat('0.0')}, ${splat('1.0')}, ${a} ${op} ${b})`;
-      switch (e.op) {
-        case 'add': return sc.bind(key, `${a} + ${b}`);
-        case 'sub': return sc.bind(key, `${a} - ${b}`);
-        case 'mul': return sc.bind(key, `${a} * ${b}`);
-        case 'div': return sc.bind(key, `${a} / ${b}`);
-        case 'max': return sc.bind(key, `max(${a}, ${b})`);
-        case 'min': return sc.bind(key, `min(${a}, ${b})`);
-        case 'pow': return sc.bind(key, `pow(${a}, ${b})`);
-        case 'lt': return sc.bind(key, cmp('<'));
-        case 'le': return sc.bind(key, cmp('<='));
-        case 'gt': return sc.bind(key, cmp('>'));
-        case 'ge': return sc.bind(key, cmp('>='));
-        case 'eq': return sc.bind(key, cmp('=='));
-        case 'ne': return sc.bind(key, cmp('!='));
-      }
-      break;
+      return sc.bind(key, BINARY[e.op].wgsl(a, b, { splat, helper: (h) => env.helpers.use(h, w) }));
     }
     case 'rand': {
       const fn = env.helpers.use('rand', 1);
@@ -226,7 +202,7 @@ function emit(e: Expr, sc: Scope): string {
 function walk(e: Expr, f: (e: Expr) => void): void {
   f(e);
   switch (e.k) {
-    case 'gather': walk(e.index, f); break;
+    case 'gather': walk(e.index, f); if (e.rows) walk(e.rows.col, f); break;
     case 'unary': walk(e.a, f); break;
     case 'binary': walk(e.a, f); walk(e.b, f); break;
     case 'select': walk(e.cond, f); walk(e.a, f); walk(e.b, f); break;

@@ -4,6 +4,7 @@ import type { MatmulKernel, MatmulOperand } from './ir.js';
 import type { KernelConfig, MatmulTile } from './select.js';
 import type { LoweredKernel } from './lowered.js';
 import { HelperSet, commentText, header, storageDecl, uniformDecl } from './wgsl-common.js';
+import { UNARY } from '../ops/index.js';
 
 type AMode = 'k4' | 'm4' | 'scalar';
 type BMode = 'n4' | 'k4' | 'scalar';
@@ -179,13 +180,8 @@ export function generateMatmulKernel(k: MatmulKernel, cfg: KernelConfig, opts: {
   // epilogue
   const W = tn >= 4 ? 4 : 1;
   const T = W === 4 ? 'vec4<f32>' : 'f32';
-  const act = (x: string): string => {
-    switch (v.activation) {
-      case 'none': return x;
-      case 'relu': return `max(${x}, ${T}(0.0))`;
-      default: return `${helpers.use(v.activation, W)}(${x})`;
-    }
-  };
+  const act = (x: string): string =>
+    v.activation === 'none' ? x : UNARY[v.activation].wgsl(x, { splat: (l) => `${T}(${l})`, helper: (h) => helpers.use(h, W) });
   const lanesOf = (idx: (l: number) => string, i: number): string =>
     W === 1 ? rd(i, idx(0)) : `vec4<f32>(${[0, 1, 2, 3].map((l) => rd(i, idx(l))).join(', ')})`;
   L.push('  let cZ = z * u.M * u.N;');

@@ -12,3 +12,4 @@ export {
   batchMean, batchStd, dmfdScore, dmfdMissing, dmfdStatus,
 } from './dmfd.js';
 export { l1Loss, mseLoss, simseLoss } from './losses.js';
+export { embedding, gather, type EmbeddingOpts } from './embedding.js';

@@ -1,7 +1,9 @@
 // Fusion: decides which graph nodes get a buffer of their own (materialised, computed by one kernel) and which
 // are inlined into their consumers' kernels. Movement ops of materialised tensors are free strided views.
 import { numel, type Graph, type Node } from '../ir/graph.js';
+import { getRoutine, inputNeed } from '../ir/routines/index.js';
 import { KernelError } from '../kernels/errors.js';
+import { isEpilogueActivation, type EpilogueActivation } from '../ops/index.js';
 import { broadcastView, contiguousView, isContiguous, permuteView, reshapeView, sliceView, type View } from './views.js';
 
 export type FusionMode = 'fused' | 'unfused';
@@ -20,7 +22,8 @@ export interface MatmulEpilogue {
   scale?: number;
   /** A vector over N (broadcast over rows and batches). */
   bias?: number;
-  activation?: 'relu' | 'gelu' | 'tanh' | 'sigmoid';
+  /** A unary op whose record allows it (`epilogue: true` in compiler/ops). */
+  activation?: EpilogueActivation;
   /** Same shape as the output, contiguous. */
   residual?: number;
   /** The root transposes a 2-D result (which must be contiguous anyway): the kernel writes Cᵀ. */
@@ -116,7 +119,6 @@ function viewRoot(graph: Graph, x: number): number {
   return id;
 }
 
-const ACTIVATIONS = new Set(['relu', 'gelu', 'tanh', 'sigmoid']);
 const MAT_BY_DEFAULT = new Set(['matmul', 'routine', 'reduce', 'input', 'param', 'tensor']);
 
 /**
@@ -152,8 +154,8 @@ function findEpilogues(graph: Graph, users: number[][], pinned: Set<number>): { 
       } else if (stage <= 1 && a.op === 'binary' && a.fn === 'add' && on && ['param', 'input'].includes(nodes[viewRoot(graph, on.id)]!.attrs.op) && on.shape.length >= 1 && on.shape[on.shape.length - 1] === N && numel(on.shape) === N) {
         ep.bias = o;
         stage = 2;
-      } else if (stage <= 2 && a.op === 'unary' && ACTIVATIONS.has(a.fn)) {
-        ep.activation = a.fn as MatmulEpilogue['activation'];
+      } else if (stage <= 2 && a.op === 'unary' && isEpilogueActivation(a.fn)) {
+        ep.activation = a.fn;
         stage = 3;
       } else if (stage <= 3 && a.op === 'binary' && a.fn === 'add' && on && MAT_BY_DEFAULT.has(on.attrs.op) && sameShape(on.shape, m.shape)) {
         ep.residual = o;
@@ -284,26 +286,17 @@ export function planFusion(graph: Graph, opts: FusionOptions): FusionPlan {
       const ep = epilogues.get(n.id);
       if (ep?.residual !== undefined) changed = needView(ep.residual, true) || changed;
       if (a.op === 'routine') {
-        const ins = n.inputs;
-        switch (a.name) {
-          case 'lstm':
-          case 'lstm_backward': {
-            for (const i of ins) changed = needView(i) || changed;
-            changed = needView(ins[2]!, true) || changed; // W_hh contiguous
-            const x = ins[0]!;
-            const sx = views[x]?.strides;
-            const [, T] = nodes[x]!.shape as [number, number, number];
-            if (sx && (sx[0] !== T * sx[1]! || sx[2] !== 1)) { mat.add(x); changed = true; }
-            if (a.name === 'lstm_backward') {
-              const d = views[ins[6]!]?.strides;
-              if (d && d[2] !== 1) { mat.add(ins[6]!); changed = true; }
-              if (nodes[ins[5]!]!.attrs.op !== 'routine') throw new KernelError('SMC4103', `lstm_backward at node ${n.id} does not read an lstm node's output`);
-            }
-            break;
-          }
-          default:
-            for (const i of ins) changed = needView(i, true) || changed;
-        }
+        // what the routine's lowering needs of each input: a view, a contiguous tensor of its own, or given strides
+        const def = getRoutine(a.name);
+        const needs = n.inputs.map((_, k) => inputNeed(def, k, a.params));
+        n.inputs.forEach((i, k) => {
+          changed = needView(i, needs[k] === 'contiguous' || needs[k] === 'in-place') || changed;
+        });
+        n.inputs.forEach((i, k) => {
+          const need = needs[k]!;
+          const s = views[i]?.strides;
+          if (typeof need === 'object' && s && !need.view(s, nodes[i]!.shape)) { mat.add(i); changed = true; }
+        });
       }
     }
     if (changed) continue;

@@ -1,25 +1,18 @@
 // Lowering of the `adam_update` routine: its packed result becomes the optimizer arena, updated in place (the
 // parameters, m, v and step counts it reads are placed inside it), the gradients are placed in a gradient arena,
 // and three kernels run: per-block sums of squares, the one-invocation step kernel, Adam over the arena.
-import { numel, type Graph, type Node } from '../ir/graph.js';
-import { adamLayout, numberList } from '../ir/routines/index.js';
+import { numel } from '../ir/graph.js';
+import { adamLayout, numberList } from '../ir/routines/adam-layout.js';
+import type { RoutineLowering } from '../ir/routines/registry.js';
 import { KernelError } from '../kernels/errors.js';
-import { kernelWrites, type BufferDecl, type Kernel } from '../kernels/ir.js';
+import { kernelWrites, type Kernel } from '../kernels/ir.js';
 import type { ProgramTensor } from '../kernels/plan.js';
 import { coefWords, optimizerLayout } from '../kernels/wgsl-optimizer.js';
-import { tensorName } from './fusion.js';
-import { isContiguous, type View } from './views.js';
+import { isContiguous } from './views.js';
 
-export interface OptimizerLoweringContext {
-  graph: Graph;
-  views: (View | undefined)[];
-  tensors: ProgramTensor[];
-  decl: (t: string) => BufferDecl;
-  addTensor: (t: ProgramTensor) => string;
-  emit: (k: Kernel, done?: number[]) => void;
-}
-
-export function lowerAdamUpdate(n: Node, cx: OptimizerLoweringContext): void {
+/** The `adam_update` routine's lowering (its RoutineDef's `lower`). */
+export function lowerAdamUpdate(cx: RoutineLowering): void {
+  const n = cx.node;
   if (n.attrs.op !== 'routine') return;
   const { params } = n.attrs;
   const P = Number(params.params);
@@ -27,15 +20,15 @@ export function lowerAdamUpdate(n: Node, cx: OptimizerLoweringContext): void {
   const nodes = cx.graph.nodes;
   const lengths = ins.slice(0, P).map((i) => numel(nodes[i]!.shape));
   const lay = adamLayout(lengths);
-  const arena = tensorName(n);
+  const arena = cx.tensorName(n.id);
   const byName = new Map(cx.tensors.map((t) => [t.name, t]));
   byName.get(arena)!.role = 'state';
-  const label = (what: string): string => `${n.scope || 'graph'}/${what}#${n.id}`;
+  const label = cx.label;
 
   // parameters, m, v and step counts live inside the arena: the update writes them in place
   const place = (id: number, offset: number): void => {
     const src = nodes[id]!;
-    const t = byName.get(tensorName(src));
+    const t = byName.get(cx.tensorName(id));
     if ((src.attrs.op !== 'param' && src.attrs.op !== 'input') || !t || t.alias) {
       throw new KernelError('SMC4103', `adam_update (node ${n.id}): state input ${id} is not a parameter or input of its own`);
     }

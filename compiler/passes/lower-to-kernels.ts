@@ -1,12 +1,13 @@
 // Lowering: a graph (e.g. the whole train step) + fusion decisions → a kernel program: one kernel per
 // materialised node (elementwise trees and reductions with inlined producers, matmuls on strided views) and the
-// explicit kernel sequences of routines (LSTM, DMFD histograms, the optimizer: lower-optimizer.ts).
+// kernel sequences each routine's own lowering emits (its RoutineDef's `lower`).
 import { numel, type Graph, type Node } from '../ir/graph.js';
+import { getRoutine, type RoutineLowering } from '../ir/routines/index.js';
 import { KernelError } from '../kernels/errors.js';
 import { acc, bin, c, contiguousStrides, coord, kernelWrites, sel, un, type BufferDecl, type Expr, type Kernel, type MatmulKernel, type MatmulOperand } from '../kernels/ir.js';
 import type { KernelProgram, ProgramTensor } from '../kernels/plan.js';
 import { isRoutinePart, planFusion, tensorName, type FusionOptions, type FusionPlan, type MatmulEpilogue } from './fusion.js';
-import { checkArenaHazards, lowerAdamUpdate } from './lower-optimizer.js';
+import { checkArenaHazards } from './lower-optimizer.js';
 import { mergeKernels } from './merge-kernels.js';
 import { broadcastMap, identityMap, loadMap, permuteMap, shiftMap, type CoordMap, type View } from './views.js';
 
@@ -253,12 +254,16 @@ export function lowerGraphToKernels(graph: Graph, opts: LowerGraphOptions): Lowe
       emit(lowerMatmul(graph, n, views, decl), [n.id]);
       continue;
     }
-    if (a.op === 'routine' && a.name === 'adam_update') {
-      lowerAdamUpdate(n, { graph, views, tensors, decl, addTensor, emit });
-      continue;
-    }
     if (a.op === 'routine') {
-      lowerRoutine(graph, n, views, decl, addTensor, emit);
+      const def = getRoutine(a.name);
+      if (typeof def.lower !== 'function') throw new KernelError('SMC4103', `routine ${a.name} (node ${n.id}) has no GPU lowering: ${def.lower.none}`);
+      const cx: RoutineLowering = {
+        graph, node: n, views, tensors, decl, addTensor, emit,
+        tensorName: (id) => tensorName(nodes[id]!),
+        label: (what) => kernelLabel(n, what),
+        temp: (suffix, size) => addTensor({ name: `${out}.${suffix}`, size, role: 'temp' }),
+      };
+      def.lower(cx);
       continue;
     }
     if (a.op === 'reduce') {
@@ -423,147 +428,4 @@ function lowerMatmul(graph: Graph, n: Node, views: (View | undefined)[], decl: (
   // Cᵀ = Bᵀ·Aᵀ: the operands swap and read transposed, and a bias along n runs along the rows
   const t = (o: MatmulOperand): MatmulOperand => ({ ...o, rowStride: o.colStride, colStride: o.rowStride });
   return { ...k, M: N, N: M, a: t(k.b), b: t(k.a), ...(k.bias ? { bias: { ...k.bias, along: 'm' as const } } : {}) };
-}
-
-function lowerRoutine(
-  graph: Graph,
-  n: Node,
-  views: (View | undefined)[],
-  decl: (t: string) => BufferDecl,
-  addTensor: (t: ProgramTensor) => string,
-  emit: (k: Kernel, done?: number[]) => void,
-): void {
-  if (n.attrs.op !== 'routine') return;
-  const { name, params } = n.attrs;
-  const out = tensorName(n);
-  const ins = n.inputs;
-  const shape = (i: number): number[] => graph.nodes[i]!.shape;
-  const v = (i: number): View => views[i]!;
-  const temp = (suffix: string, size: number): string => addTensor({ name: `${out}.${suffix}`, size, role: 'temp' });
-  const bins = typeof params.bins === 'number' ? params.bins : 30;
-  const label = (what: string): string => kernelLabel(n, what);
-  switch (name) {
-    case 'lstm': {
-      const [B, T, I] = shape(ins[0]!) as [number, number, number];
-      const H = shape(ins[2]!)[1]!;
-      const reverse = params.reverse === true;
-      const bias = temp('bias', 4 * H);
-      const xproj = temp('xproj', B * T * 4 * H);
-      const gates = temp('gates', B * T * 4 * H);
-      const vx = v(ins[0]!);
-      const vw = v(ins[1]!);
-      const bi = { inputs: [] as BufferDecl[] };
-      const tb = [v(ins[3]!), v(ins[4]!)];
-      bi.inputs = [decl(tb[0]!.tensor), decl(tb[1]!.tensor)];
-      emit({
-        kind: 'expr', name: label('lstm.bias'), shape: [4 * H], inputs: bi.inputs,
-        outputs: [{ name: bias, size: 4 * H, expr: bin('add', { k: 'load', input: 0, map: { offset: tb[0]!.offset, strides: [tb[0]!.strides[0]!] } }, { k: 'load', input: 1, map: { offset: tb[1]!.offset, strides: [tb[1]!.strides[0]!] } }) }],
-      });
-      emit({
-        kind: 'matmul', name: label('lstm.input_proj'), batch: [1, 1], M: B * T, N: 4 * H, K: I,
-        inputs: [decl(vx.tensor), decl(vw.tensor), decl(bias)],
-        a: { input: 0, offset: vx.offset, batchStrides: [0, 0], rowStride: vx.strides[1]!, colStride: vx.strides[2]! },
-        b: { input: 1, offset: vw.offset, batchStrides: [0, 0], rowStride: vw.strides[1]!, colStride: vw.strides[0]! },
-        output: decl(xproj),
-        bias: { input: 2, offset: 0, along: 'n' },
-      });
-      emit({
-        kind: 'lstm-forward', name: label(reverse ? 'lstm.recurrence.reverse' : 'lstm.recurrence'), batch: B, steps: T, hidden: H, reverse,
-        inputs: [decl(xproj), decl(v(ins[2]!).tensor)],
-        outputs: [decl(out), decl(gates)],
-        xproj: { offset: 0, batchStride: T * 4 * H, timeStride: 4 * H },
-        h: { offset: 0, batchStride: T * 2 * H, timeStride: 2 * H },
-        c: { offset: H, batchStride: T * 2 * H, timeStride: 2 * H },
-      }, [n.id]);
-      return;
-    }
-    case 'lstm_backward': {
-      const [B, T, I] = shape(ins[0]!) as [number, number, number];
-      const H = shape(ins[2]!)[1]!;
-      const reverse = params.reverse === true;
-      const fwd = graph.nodes[ins[5]!]!;
-      const fwdOut = tensorName(fwd);
-      const gates = `${fwdOut}.gates`;
-      const dg = temp('dgates', B * T * 4 * H);
-      const dcs = temp('dcstate', B * H);
-      const hprev = temp('hprev', B * T * H);
-      const vd = v(ins[6]!);
-      const vx = v(ins[0]!);
-      const vw = v(ins[1]!);
-      const [nx, nih, nhh] = [B * T * I, 4 * H * I, 4 * H * H];
-      emit({
-        kind: 'lstm-backward', name: label(reverse ? 'lstm_backward.recurrence.reverse' : 'lstm_backward.recurrence'), batch: B, steps: T, hidden: H, reverse,
-        inputs: [decl(vd.tensor), decl(gates), decl(fwdOut), decl(v(ins[2]!).tensor)],
-        outputs: [decl(dg), decl(dcs)],
-        dh: { offset: vd.offset, batchStride: vd.strides[0]!, timeStride: vd.strides[1]! },
-        dc: { offset: vd.offset + H, batchStride: vd.strides[0]!, timeStride: vd.strides[1]! },
-        c: { offset: H, batchStride: T * 2 * H, timeStride: 2 * H },
-      });
-      const dgT = { input: 0, offset: 0, batchStrides: [0, 0] as [number, number], rowStride: 1, colStride: 4 * H };
-      emit({
-        kind: 'matmul', name: label('lstm_backward.dx'), batch: [1, 1], M: B * T, N: I, K: 4 * H,
-        inputs: [decl(dg), decl(vw.tensor)],
-        a: { input: 0, offset: 0, batchStrides: [0, 0], rowStride: 4 * H, colStride: 1 },
-        b: { input: 1, offset: vw.offset, batchStrides: [0, 0], rowStride: vw.strides[0]!, colStride: vw.strides[1]! },
-        output: decl(out),
-      });
-      emit({
-        kind: 'matmul', name: label('lstm_backward.dw_ih'), batch: [1, 1], M: 4 * H, N: I, K: B * T,
-        inputs: [decl(dg), decl(vx.tensor)],
-        a: dgT,
-        b: { input: 1, offset: vx.offset, batchStrides: [0, 0], rowStride: vx.strides[1]!, colStride: vx.strides[2]! },
-        output: decl(out), outputOffset: nx,
-      });
-      const shift = reverse ? 2 * H : -2 * H;
-      const valid = reverse ? bin('lt', coord(1), c(T - 1)) : bin('ge', coord(1), c(1));
-      emit({
-        kind: 'expr', name: label('lstm_backward.h_prev'), shape: [B, T, H], inputs: [decl(fwdOut)],
-        outputs: [{ name: hprev, size: B * T * H, expr: sel(valid, { k: 'load', input: 0, map: { offset: shift, strides: [T * 2 * H, 2 * H, 1], clamp: true } }, c(0)) }],
-      });
-      emit({
-        kind: 'matmul', name: label('lstm_backward.dw_hh'), batch: [1, 1], M: 4 * H, N: H, K: B * T,
-        inputs: [decl(dg), decl(hprev)],
-        a: dgT,
-        b: { input: 1, offset: 0, batchStrides: [0, 0], rowStride: H, colStride: 1 },
-        output: decl(out), outputOffset: nx + nih,
-      });
-      emit({
-        kind: 'expr', name: label('lstm_backward.db'), shape: [4 * H], inputs: [decl(dg)],
-        reduce: { size: B * T, stages: [{ op: 'sum', prologue: { k: 'load', input: 0, map: { offset: 0, strides: [1, 4 * H] } } }] },
-        outputs: [{ name: out, size: nx + nih + nhh + 4 * H, offset: nx + nih + nhh, expr: acc(0) }],
-      }, [n.id]);
-      return;
-    }
-    case 'hist_entropy': {
-      const [rows, len] = shape(ins[0]!) as [number, number];
-      emit({
-        kind: 'hist-entropy', name: label('hist_entropy'), rows, length: len, bins,
-        inputs: [decl(v(ins[0]!).tensor)], outputs: [decl(out), decl(temp('counts', rows * bins))],
-      }, [n.id]);
-      return;
-    }
-    case 'count_mi': {
-      const [rows, lx] = shape(ins[0]!) as [number, number];
-      const ly = shape(ins[1]!)[1]!;
-      const cx = temp('counts_x', rows * bins);
-      const cy = temp('counts_y', rows * bins);
-      const hx = temp('entropy_x', rows);
-      const hy = temp('entropy_y', rows);
-      emit({ kind: 'hist-entropy', name: label('count_mi.hist_x'), rows, length: lx, bins, inputs: [decl(v(ins[0]!).tensor)], outputs: [decl(hx), decl(cx)] });
-      emit({ kind: 'hist-entropy', name: label('count_mi.hist_y'), rows, length: ly, bins, inputs: [decl(v(ins[1]!).tensor)], outputs: [decl(hy), decl(cy)] });
-      emit({ kind: 'count-mi', name: label('count_mi'), rows, bins, inputs: [decl(cx), decl(cy)], outputs: [decl(out)] }, [n.id]);
-      return;
-    }
-    case 'joint_hist_mi': {
-      const [rows, len] = shape(ins[0]!) as [number, number];
-      emit({
-        kind: 'joint-mi', name: label('joint_hist_mi'), rows, length: len, bins,
-        inputs: [decl(v(ins[0]!).tensor), decl(v(ins[1]!).tensor)],
-        outputs: [decl(out), decl(temp('joint', rows * (bins * bins + 2 * bins)))],
-      }, [n.id]);
-      return;
-    }
-    default:
-      throw new KernelError('SMC4103', `routine ${name} (node ${n.id}) has no GPU lowering`);
-  }
 }

@@ -9,7 +9,7 @@ function mapExpr(e: Expr, f: (e: Expr) => Expr | undefined): Expr {
   const hit = f(e);
   if (hit) return hit;
   switch (e.k) {
-    case 'gather': return { ...e, index: mapExpr(e.index, f) };
+    case 'gather': return { ...e, index: mapExpr(e.index, f), ...(e.rows ? { rows: { ...e.rows, col: mapExpr(e.rows.col, f) } } : {}) };
     case 'unary': return { ...e, a: mapExpr(e.a, f) };
     case 'binary': return { ...e, a: mapExpr(e.a, f), b: mapExpr(e.b, f) };
     case 'select': return { ...e, cond: mapExpr(e.cond, f), a: mapExpr(e.a, f), b: mapExpr(e.b, f) };
@@ -21,7 +21,7 @@ function mapExpr(e: Expr, f: (e: Expr) => Expr | undefined): Expr {
 function someExpr(e: Expr, p: (e: Expr) => boolean): boolean {
   if (p(e)) return true;
   switch (e.k) {
-    case 'gather': return someExpr(e.index, p);
+    case 'gather': return someExpr(e.index, p) || (!!e.rows && someExpr(e.rows.col, p));
     case 'unary': return someExpr(e.a, p);
     case 'binary': return someExpr(e.a, p) || someExpr(e.b, p);
     case 'select': return someExpr(e.cond, p) || someExpr(e.a, p) || someExpr(e.b, p);
@@ -61,7 +61,7 @@ function tryMergeReductions(g: ExprKernel, b: ExprKernel, between: Kernel[], max
     mapExpr(e, (x) => {
       if (x.k === 'acc') return { k: 'acc', stage: x.stage + shift };
       if (x.k === 'load') return { ...x, input: remap[x.input]! };
-      if (x.k === 'gather') return { ...x, input: remap[x.input]!, index: rewrite(x.index) };
+      if (x.k === 'gather') return { ...x, input: remap[x.input]!, index: rewrite(x.index), ...(x.rows ? { rows: { ...x.rows, col: rewrite(x.rows.col) } } : {}) };
       return undefined;
     });
   return {
@@ -109,7 +109,7 @@ function tryMerge(g: ExprKernel, b: ExprKernel, between: Kernel[], maxBuffers: n
     mapExpr(e, (x) => {
       if (x.k === 'load' && gOut.has(b.inputs[x.input]!.name)) return g.outputs[gOut.get(b.inputs[x.input]!.name)!]!.expr;
       if (x.k === 'load') return { ...x, input: remap.get(x.input)! };
-      if (x.k === 'gather') return { ...x, input: remap.get(x.input)!, index: rewrite(x.index) };
+      if (x.k === 'gather') return { ...x, input: remap.get(x.input)!, index: rewrite(x.index), ...(x.rows ? { rows: { ...x.rows, col: rewrite(x.rows.col) } } : {}) };
       return undefined;
     });
   return {

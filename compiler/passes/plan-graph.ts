@@ -6,6 +6,7 @@ import { buildDispatchPlan, type DispatchPlan, type KernelProgram } from '../ker
 import type { KernelConfig } from '../kernels/select.js';
 import { tensorName, type FusionMode } from './fusion.js';
 import { lowerGraphToKernels, type LoweredGraph } from './lower-to-kernels.js';
+import { newStateOutput } from '../../runtime/abi/names.js';
 
 export interface PlanGraphOptions {
   mode?: FusionMode;
@@ -40,7 +41,7 @@ export function trainStepCopies(step: TrainStep, lowered: LoweredGraph): { from:
   };
   const out: { from: string; to: string }[] = [];
   for (const s of step.state) {
-    const from = lowered.tensorOf.get(step.graph.outputs.get(`new:${s.name}`)!);
+    const from = lowered.tensorOf.get(step.graph.outputs.get(newStateOutput(s.name))!);
     const to = tensorName(step.graph.nodes[s.node]!);
     if (from && byName.has(to) && at(from) !== at(to)) out.push({ from, to });
   }

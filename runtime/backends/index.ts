@@ -1,9 +1,13 @@
-// Picks the execution backend: the GPU through Dawn, the CPU reference interpreter, or `auto` (the GPU when Dawn
-// finds an adapter, otherwise the interpreter, said in one line).
+// Backends for a spec compiled here (the CLI's path): picks the GPU through Dawn, the CPU reference interpreter, or
+// `auto` (the GPU when Dawn finds an adapter, otherwise the interpreter, said in one line), and lowers the spec for
+// the adapter at hand. A bundle's GPU path needs none of this: runtime/bundle/runtime.ts.
 
 import type { CompiledModel } from '../../compiler/compile.js';
+import { describeModel, lowerModel } from '../../compiler/bundle/model-abi.js';
+import type { ModelAbi } from '../abi/model.js';
+import { GpuError } from '../gpu/errors.js';
 import type { Backend } from './backend.js';
-import type { DispatchPlan } from '../../compiler/kernels/plan.js';
+import type { GpuBackendOptions } from './gpu.js';
 import { ReferenceBackend } from './reference.js';
 
 export type BackendName = 'gpu' | 'reference';
@@ -29,19 +33,42 @@ export async function resolveBackend(choice: BackendChoice, say: (line: string) 
   return 'reference';
 }
 
-export interface BackendOptions {
+export interface SpecBackendOptions {
   /** Write every kernel's WGSL here at load. */
   dumpWgslDir?: string;
-  /** Run every kernel against the interpreter and stop at the first that disagrees. */
+  /** Run every kernel of the first train step and forward against the interpreter; stop at the first that disagrees. */
   validate?: boolean;
   /** Fuse kernels (default) or run one kernel per primitive (benchmarks). */
   fuse?: boolean;
-  /** A bundle's dispatch plans: the GPU backend refuses to run if its own lowering generates other kernels. */
-  plans?: { train: DispatchPlan; forward: DispatchPlan };
+  /** The --set overrides the spec was compiled with (recorded in the model). */
+  overrides?: string[];
+  /** A bundle's model: the GPU runs its own programs instead of lowering the spec again. */
+  bundle?: ModelAbi;
 }
 
-export async function createBackend(name: BackendName, model: CompiledModel, opts: BackendOptions = {}): Promise<Backend> {
-  if (name === 'reference') return new ReferenceBackend(model);
-  const { GpuBackend } = await import('./gpu.js');
-  return GpuBackend.create(model, opts);
+/** The interpreter's view of a GPU program's graph, for validate mode: a disagreement stops the run naming the kernel. */
+async function validatorFor(model: CompiledModel): Promise<GpuBackendOptions['validator']> {
+  const { validateAgainstInterpreter } = await import('../dev/validate.js');
+  return async (program, which, feeds) => {
+    const bad = await validateAgainstInterpreter(program, which === 'train' ? model.train.graph : model.eval, feeds);
+    if (bad) {
+      const what = which === 'train' ? 'train step' : 'forward';
+      throw new GpuError('SMC4030', `validate: kernel ${bad.kernel} (#${bad.index} of the ${what}) disagrees with the reference interpreter at element ${bad.element} of node ${bad.node}: GPU ${bad.gpu}, reference ${bad.reference}`,
+        'rerun with --dump-wgsl <dir> to read that kernel; please report it with the spec', bad.kernel);
+    }
+  };
+}
+
+/** A backend for a compiled spec and the model as the runtime sees it: the GPU (the spec lowered for this adapter,
+ *  or a bundle's own programs) or the CPU interpreter. */
+export async function openBackend(name: BackendName, model: CompiledModel, o: SpecBackendOptions = {}): Promise<{ backend: Backend; abi: ModelAbi }> {
+  if (name === 'reference') return { backend: new ReferenceBackend(model), abi: o.bundle ?? describeModel(model, o.overrides) };
+  const { GpuBackend, adapterTarget, sharedGpu } = await import('./gpu.js');
+  let abi = o.bundle;
+  if (!abi?.gpu) {
+    const ctx = await sharedGpu();
+    abi = lowerModel(model, adapterTarget(ctx.adapter), o.overrides, o.fuse === false ? 'unfused' : 'fused');
+  }
+  const backend = await GpuBackend.create(abi, { dumpWgslDir: o.dumpWgslDir, validator: o.validate ? await validatorFor(model) : undefined });
+  return { backend, abi };
 }

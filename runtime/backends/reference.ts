@@ -4,6 +4,7 @@ import type { CompiledModel } from '../../compiler/compile.js';
 import { run, type Feeds } from '../interpreter/index.js';
 import { runTrainStep } from '../interpreter/train.js';
 import { statValue, type Backend, type Tensors } from './backend.js';
+import { SEED_INPUT } from '../abi/names.js';
 
 export class ReferenceBackend implements Backend {
   readonly name = 'reference' as const;
@@ -23,7 +24,7 @@ export class ReferenceBackend implements Backend {
 
   async trainStep(batch: Tensors, seed: number): Promise<{ loss: number }> {
     const feeds: Feeds = new Map(batch);
-    feeds.set('__seed', Float32Array.of(seed));
+    feeds.set(SEED_INPUT, Float32Array.of(seed));
     const r = runTrainStep(this.model.train, this.state, feeds, { dtype: 'f32' });
     this.state = r.state;
     return { loss: r.loss };

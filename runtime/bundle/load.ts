@@ -1,10 +1,14 @@
-// Opens a bundle and checks its manifest before anything runs: the format and ABI version, the spec files'
-// hash, and the content hash of every kernel. A bundle of another version or with a changed file is refused.
+// Opens a bundle and checks it before anything runs: the manifest's shape, format and ABI version, its own hash
+// (settings, overrides, parameter table, dispatch plans), the spec files' hash, and the content hash of every
+// kernel. A bundle of another version or with a changed file is refused; the model it describes is returned.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUNDLE_ABI, BUNDLE_FORMAT, planFromManifest, sha256, specHash, type BundleManifest } from '../../compiler/bundle/manifest.js';
-import type { DispatchPlan } from '../../compiler/kernels/plan.js';
+import type { ModelAbi } from '../abi/model.js';
+import {
+  BUNDLE_ABI, BUNDLE_FORMAT, checkManifestShape, MANIFEST_FILE, manifestDigest, manifestToModel, ManifestShapeError, sha256, specHash,
+  type BundleManifest,
+} from '../abi/manifest.js';
 
 export class BundleError extends Error {
   constructor(
@@ -21,46 +25,54 @@ export class BundleError extends Error {
 
 export interface OpenedBundle {
   dir: string;
-  manifest: BundleManifest & { glue?: { ts: string; js: string; class: string } };
-  /** The spec entry inside the bundle, and the overrides it was compiled with. */
+  manifest: BundleManifest;
+  model: ModelAbi;
+  /** The spec entry inside the bundle (to compile it again: the reference backend, validate mode). */
   spec: string;
-  overrides: string[];
-  plans?: { train: DispatchPlan; forward: DispatchPlan };
 }
 
 const RECOMPILE = 'recompile it with `smcirc compile <spec> -o <dir>`';
+/** Manifests above this size are refused before parsing (a full-size model's manifest is a few MB). */
+const MAX_MANIFEST_BYTES = 256 * 1024 * 1024;
+
+export function isBundle(dir: string): boolean {
+  return existsSync(dir) && statSync(dir).isDirectory() && existsSync(join(dir, MANIFEST_FILE));
+}
 
 export function openBundle(dir: string): OpenedBundle {
-  const path = join(dir, 'manifest.json');
+  const path = join(dir, MANIFEST_FILE);
   if (!existsSync(path)) throw new BundleError('SMC5030', `${dir} is not a bundle (no manifest.json)`, `pass a folder made by \`smcirc compile\`, or ${RECOMPILE}`);
-  let m: OpenedBundle['manifest'];
+  if (!statSync(path).isFile() || statSync(path).size > MAX_MANIFEST_BYTES) throw new BundleError('SMC5031', `${path} is not a regular file of at most ${MAX_MANIFEST_BYTES} bytes`, RECOMPILE);
+  let m: BundleManifest;
   try {
-    m = JSON.parse(readFileSync(path, 'utf8'));
-  } catch {
+    const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+    checkManifestShape(parsed);
+    m = parsed;
+  } catch (e) {
+    if (e instanceof ManifestShapeError) throw new BundleError('SMC5031', `${path}: ${e.message}`, RECOMPILE);
     throw new BundleError('SMC5031', `${path} is not valid JSON`, RECOMPILE);
   }
   if (m.format !== BUNDLE_FORMAT) throw new BundleError('SMC5031', `${path} is not an smcirc bundle manifest`, RECOMPILE);
   if (m.abi !== BUNDLE_ABI) throw new BundleError('SMC5032', `the bundle has ABI version ${m.abi}; this smcirc runs version ${BUNDLE_ABI}`, RECOMPILE);
+  if (manifestDigest(m) !== m.manifest_sha256) {
+    throw new BundleError('SMC5037', `${path} was changed after compiling: its content hash does not match (settings, overrides, parameters or dispatch plans were edited)`, `restore it, or ${RECOMPILE}`);
+  }
+  const cache = new Map<string, string>();
   const read = (rel: string): string => {
+    const hit = cache.get(rel);
+    if (hit !== undefined) return hit;
     const p = join(dir, rel);
-    if (!existsSync(p)) throw new BundleError('SMC5033', `the bundle is missing ${rel}`, RECOMPILE);
-    return readFileSync(p, 'utf8');
+    if (rel.split(/[\\/]/).includes('..') || !existsSync(p) || !statSync(p).isFile()) throw new BundleError('SMC5033', `the bundle is missing ${rel}`, RECOMPILE);
+    const text = readFileSync(p, 'utf8');
+    cache.set(rel, text);
+    return text;
   };
   const files = new Map(m.spec.files.map((f) => [f, read(f)]));
   if (specHash(files) !== m.spec.sha256) throw new BundleError('SMC5034', `the spec files in ${dir}/spec were changed after compiling`, `restore them, or ${RECOMPILE}`);
-  let plans: OpenedBundle['plans'];
-  const { train_step, forward } = m.programs;
-  if (train_step && forward) {
-    for (const k of [...train_step.kernels, ...forward.kernels]) {
+  for (const prog of [m.programs.train_step, m.programs.forward]) {
+    for (const k of prog?.kernels ?? []) {
       if (sha256(read(k.file)) !== k.sha256) throw new BundleError('SMC5035', `kernel ${k.file} (${k.name}) was changed after compiling: its content hash does not match the manifest`, `restore the file, or ${RECOMPILE}`);
     }
-    plans = { train: planFromManifest(train_step, read), forward: planFromManifest(forward, read) };
   }
-  return { dir, manifest: m, spec: join(dir, m.spec.entry), overrides: m.spec.overrides, plans };
-}
-
-/** For `smcirc train <bundle>`: the spec inside and its overrides. */
-export function loadBundleSpec(dir: string): { spec: string; overrides: string[] } {
-  const b = openBundle(dir);
-  return { spec: b.spec, overrides: b.overrides };
+  return { dir, manifest: m, model: manifestToModel(m, read), spec: join(dir, m.spec.entry) };
 }

@@ -1,12 +1,10 @@
-// A BundleRuntime for a bundle's generated glue: opens and verifies the bundle, compiles its spec, and serves
-// loadWeights / trainStep / forward from a backend (the GPU, with the bundle's own kernels, or the interpreter).
+// A BundleRuntime for a bundle's generated glue: opens and verifies the bundle and serves loadWeights / trainStep /
+// forward from its own programs on the GPU — manifest.json and kernels/*.wgsl alone, nothing of the compiler —
+// or, with `backend: 'reference'`, from the CPU interpreter over the bundled spec (which compiles it).
 
-import { compileModel } from '../../compiler/compile.js';
-import { createBackend, type BackendName } from '../backends/index.js';
-import type { Tensors } from '../backends/backend.js';
-import { loadWeights } from '../train/loop.js';
-import { initParams } from '../../compiler/init.js';
-import { initTrainState } from '../../compiler/train-step.js';
+import type { Backend, Tensors } from '../backends/backend.js';
+import { initParams, initTrainState } from '../abi/init.js';
+import { loadWeights } from '../train/checkpoints.js';
 import { openBundle } from './load.js';
 
 export interface BundleRuntime {
@@ -19,11 +17,19 @@ export interface BundleRuntime {
 }
 
 /** Opens `dir` (refusing a changed or foreign bundle) and returns a runtime with freshly initialised weights. */
-export async function createBundleRuntime(dir: string, o: { backend?: BackendName; seed?: number } = {}): Promise<BundleRuntime> {
+export async function createBundleRuntime(dir: string, o: { backend?: 'gpu' | 'reference'; seed?: number } = {}): Promise<BundleRuntime> {
   const b = openBundle(dir);
-  const model = compileModel(b.spec, { overrides: b.overrides });
-  const backend = await createBackend(o.backend ?? 'gpu', model, { plans: b.plans });
-  await backend.setState(initTrainState(model.train, initParams(model.train.graph.params, o.seed ?? 1111)));
+  const model = b.model;
+  let backend: Backend;
+  if (o.backend === 'reference') {
+    // the interpreter evaluates graphs: it needs the compiler (a dynamic import, off the GPU path)
+    const { referenceBackendForSpec } = await import('../dev/reference-from-spec.js');
+    backend = referenceBackendForSpec(b.spec, model.spec.overrides);
+  } else {
+    const { GpuBackend } = await import('../backends/gpu.js');
+    backend = await GpuBackend.create(model);
+  }
+  await backend.setState(initTrainState(model.state, initParams(model.parameters, o.seed ?? 1111)));
   return {
     loadWeights: (path) => loadWeights(model, backend, path),
     setState: (s) => backend.setState(s),

@@ -1,6 +1,6 @@
 // MMSA metrics of a model per test condition (modalities removed by zeroing) and per frame-missing rate.
 
-import type { CompiledModel } from '../../compiler/compile.js';
+import type { ModelAbi } from '../abi/model.js';
 import { applyCondition, applyFrameMissing, type ModalityArrays } from '../data/index.js';
 import { mmsaRegressionMetrics, type MmsaRegressionMetrics } from '../metrics/mmsa-metrics.js';
 import type { Backend } from '../backends/backend.js';
@@ -21,7 +21,7 @@ export const fraction = (s: Float32Array | undefined, f: (v: number) => boolean)
   return Math.round((c / s.length) * 1e4) / 1e4;
 };
 
-export async function evaluateConditions(model: CompiledModel, backend: Backend, split: ModalityArrays, conditions: string[], missingRate?: number): Promise<ConditionResult[]> {
+export async function evaluateConditions(model: ModelAbi, backend: Backend, split: ModalityArrays, conditions: string[], missingRate?: number): Promise<ConditionResult[]> {
   const out: ConditionResult[] = [];
   for (const cond of conditions) {
     let data: ModalityArrays = cond === 'LVA' ? split : applyCondition(split, cond, 'whole');

@@ -1,10 +1,11 @@
 // Deterministic prediction over a whole split: fixed order, fixed batches (a short last batch is padded), and,
 // with population DMFD statistics, a first pass that computes the statistics over the whole split.
 
-import type { CompiledModel } from '../../compiler/compile.js';
+import type { ModelAbi } from '../abi/model.js';
 import { iterateBatches, type ModalityArrays } from '../data/index.js';
 import type { Backend, Tensors } from '../backends/backend.js';
 import { batchTensors, roles } from '../train/data-source.js';
+import { isInternalName, isScoreOutput } from '../abi/names.js';
 
 export interface Predictions {
   /** Per-sample values of each model output that is per-sample ([B] in the graph). */
@@ -13,9 +14,9 @@ export interface Predictions {
   stats: Map<string, number>;
 }
 
-async function pass(model: CompiledModel, backend: Backend, split: ModalityArrays, stats: Map<string, number>, want: (name: string) => boolean): Promise<Map<string, Float32Array>> {
+async function pass(model: ModelAbi, backend: Backend, split: ModalityArrays, stats: Map<string, number>, want: (name: string) => boolean): Promise<Map<string, Float32Array>> {
   const { target } = roles(model);
-  const B = model.evalBatch;
+  const B = model.batch.forward;
   const out = new Map<string, Float32Array>();
   for (const batch of iterateBatches(split, B, { shuffle: false })) {
     const res: Tensors = await backend.forward(batchTensors(batch, B, target), stats);
@@ -29,13 +30,13 @@ async function pass(model: CompiledModel, backend: Backend, split: ModalityArray
   return out;
 }
 
-export async function predictSplit(model: CompiledModel, backend: Backend, split: ModalityArrays): Promise<Predictions> {
+export async function predictSplit(model: ModelAbi, backend: Backend, split: ModalityArrays): Promise<Predictions> {
   const stats = new Map<string, number>();
-  if (model.evalStats.length) {
+  if (model.stats.length) {
     // pass 1: the per-sample scores do not depend on the statistics, which are fed as zeros
-    const zeros = new Map(model.evalStats.map((s) => [s.input, 0]));
-    const scores = await pass(model, backend, split, zeros, (n) => n.startsWith('__score'));
-    for (const s of model.evalStats) {
+    const zeros = new Map(model.stats.map((s) => [s.input, 0]));
+    const scores = await pass(model, backend, split, zeros, isScoreOutput);
+    for (const s of model.stats) {
       const x = scores.get(s.score)!;
       let mean = 0;
       for (const v of x) mean += v;
@@ -48,6 +49,6 @@ export async function predictSplit(model: CompiledModel, backend: Backend, split
       }
     }
   }
-  const outputs = await pass(model, backend, split, stats, (n) => !n.startsWith('__'));
+  const outputs = await pass(model, backend, split, stats, (n) => !isInternalName(n));
   return { outputs, stats };
 }

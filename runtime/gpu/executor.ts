@@ -3,7 +3,7 @@
 // asked for are read back. Debug: WGSL dump, per-kernel timings (timestamp queries when the adapter has them).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DispatchPlan } from '../../compiler/kernels/plan.js';
+import type { DispatchPlan } from '../abi/plan.js';
 import type { GpuContext } from './device.js';
 import { GpuError } from './errors.js';
 

@@ -1,8 +1,8 @@
 // The reference interpreter: evaluates any Graph on the CPU in f64 or f32 (values stored at that precision).
 import { numel, type Graph, type Node } from '../../compiler/ir/graph.js';
 import { getRoutine, type Tensor } from '../../compiler/ir/routines/index.js';
-import { rngUniform } from '../../compiler/ir/rng.js';
-import { binaryFn, unaryFn } from './math.js';
+import { rngUniform } from '../abi/rng.js';
+import { BINARY, UNARY } from '../../compiler/ops/index.js';
 import { broadcastStrides, sameShape, stridedOffsets, stridesOf } from './strided.js';
 
 export type DType = 'f64' | 'f32';
@@ -53,14 +53,14 @@ function evalNode(node: Node, ins: Tensor[], graph: Graph, feeds: Feeds, dtype: 
       return out;
     }
     case 'unary': {
-      const f = unaryFn(a.fn);
+      const f = UNARY[a.fn].ref;
       const x = ins[0]!;
       const out = alloc(dtype, n);
       for (let i = 0; i < n; i++) out[i] = f(x[i]!);
       return out;
     }
     case 'binary': {
-      const f = binaryFn(a.fn);
+      const f = BINARY[a.fn].ref;
       const [x, y] = ins as [Tensor, Tensor];
       const out = alloc(dtype, n);
       const sx = inShape(0), sy = inShape(1);

@@ -1,6 +1,7 @@
 // Runs a train-step graph on the reference interpreter: feeds state + batch, returns the loss and the new state.
 import type { TrainStep } from '../../compiler/train-step.js';
 import { run, type DType, type Feeds } from './evaluate.js';
+import { GRAD_NORM_OUTPUT, LOSS_OUTPUT, newStateOutput } from '../abi/names.js';
 
 export interface StepResult {
   loss: number;
@@ -14,6 +15,6 @@ export function runTrainStep(step: TrainStep, state: Feeds, batch: Feeds, opts: 
   const feeds: Feeds = new Map([...state, ...batch]);
   const out = run(step.graph, feeds, opts);
   const next = new Map(state);
-  for (const s of step.state) next.set(s.name, out.get(`new:${s.name}`)!);
-  return { loss: out.get('loss')![0]!, gradNorm: out.get('grad_norm')![0]!, state: next, outputs: out };
+  for (const s of step.state) next.set(s.name, out.get(newStateOutput(s.name))!);
+  return { loss: out.get(LOSS_OUTPUT)![0]!, gradNorm: out.get(GRAD_NORM_OUTPUT)![0]!, state: next, outputs: out };
 }

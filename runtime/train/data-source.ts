@@ -1,24 +1,25 @@
 // Where a run's data comes from: an MMSA pickle / converted folder, or the built-in synthetic set shaped by the
 // spec's inputs; and how a batch of rows becomes the named tensors the graphs read.
 
-import type { CompiledModel } from '../../compiler/compile.js';
+import { specName, type ModelAbi } from '../abi/model.js';
+import { isModality, MODALITIES } from '../abi/names.js';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ChunkedSplit, DataError, loadDataset, makeSyntheticDataset, openChunked, type DatasetReport, type ModalityArrays, type Split } from '../data/index.js';
 import type { Tensors } from '../backends/backend.js';
 
-export const MODALITIES = ['text', 'vision', 'audio'] as const;
+export { MODALITIES } from '../abi/names.js';
 
 /** Which spec input is which modality: inputs named text/vision/audio; the (single) target is the label. */
-export function roles(model: CompiledModel): { target: string } {
+export function roles(model: ModelAbi): { target: string } {
   for (const m of MODALITIES) {
     if (!model.inputs.has(m)) {
-      throw new DataError({ code: 'SMC6030', message: `the spec has no input \`${m}\``, location: model.specPath, hint: 'smcirc feeds inputs named text, vision and audio, and one target' });
+      throw new DataError({ code: 'SMC6030', message: `the spec has no input \`${m}\``, location: specName(model), hint: 'smcirc feeds inputs named text, vision and audio, and one target' });
     }
   }
-  const targets = [...model.inputs.keys()].filter((k) => !MODALITIES.includes(k as (typeof MODALITIES)[number]));
+  const targets = [...model.inputs.keys()].filter((k) => !isModality(k));
   if (targets.length !== 1) {
-    throw new DataError({ code: 'SMC6030', message: `the spec must declare exactly one target besides text, vision and audio, found ${targets.length}`, location: model.specPath });
+    throw new DataError({ code: 'SMC6030', message: `the spec must declare exactly one target besides text, vision and audio, found ${targets.length}`, location: specName(model) });
   }
   return { target: targets[0]! };
 }
@@ -37,7 +38,7 @@ export function splitArrays(data: RunData, split: Split): ModalityArrays {
   return s instanceof ChunkedSplit ? s.loadAll() : s;
 }
 
-function checkShapes(model: CompiledModel, split: { textShape: [number, number]; visionShape: [number, number]; audioShape: [number, number]; n: number }, where: string): void {
+function checkShapes(model: ModelAbi, split: { textShape: [number, number]; visionShape: [number, number]; audioShape: [number, number]; n: number }, where: string): void {
   for (const m of MODALITIES) {
     const want = model.inputs.get(m)!;
     const got = split[`${m}Shape`];
@@ -47,7 +48,7 @@ function checkShapes(model: CompiledModel, split: { textShape: [number, number];
   }
 }
 
-export function loadRunData(model: CompiledModel, dataPath: string | undefined, seedOverride?: number): RunData {
+export function loadRunData(model: ModelAbi, dataPath: string | undefined, seedOverride?: number): RunData {
   const shape = (m: string) => model.inputs.get(m)! as [number, number];
   if (!dataPath) {
     const s = model.settings.data.synthetic;

@@ -3,15 +3,17 @@
 // the loss turns NaN or Inf.
 
 import { existsSync, mkdirSync } from 'node:fs';
-import { basename, join } from 'node:path';
-import type { CompiledModel } from '../../compiler/compile.js';
-import { initParams } from '../../compiler/init.js';
-import { initTrainState } from '../../compiler/train-step.js';
+import { join } from 'node:path';
+import { specName, type ModelAbi } from '../abi/model.js';
+import { initParams, initTrainState } from '../abi/init.js';
 import { batchCount, iterateBatches } from '../data/index.js';
 import type { Backend, Tensors } from '../backends/backend.js';
 import { predictSplit } from '../eval/predict.js';
 import { batchTensors, roles, type RunData } from './data-source.js';
-import { CheckpointError, readSafetensors, writeSafetensors } from './safetensors.js';
+import { readSafetensors, writeSafetensors } from './safetensors.js';
+import { checkpointState, LAST_FILE, MODEL_FILE, paramTensors, resumeMetadata } from './checkpoints.js';
+
+export { loadWeights } from './checkpoints.js';
 
 export class TrainingStopped extends Error {
   constructor(
@@ -40,7 +42,7 @@ export interface ProgressSink {
 }
 
 export interface SeedRunOptions {
-  model: CompiledModel;
+  model: ModelAbi;
   backend: Backend;
   data: RunData;
   seed: number;
@@ -61,18 +63,7 @@ export interface SeedRunResult {
   bestCheckpoint: string;
 }
 
-const MODEL_FILE = 'best.safetensors';
-const LAST_FILE = 'last.safetensors';
-
-/** Parameters of the state map, as safetensors entries with their shapes. */
-function paramTensors(model: CompiledModel, state: Tensors, kinds: ('param' | 'opt')[]): Map<string, { shape: number[]; data: Float32Array }> {
-  const out = new Map<string, { shape: number[]; data: Float32Array }>();
-  if (kinds.includes('param')) for (const p of model.train.graph.params) out.set(p.name, { shape: p.shape, data: state.get(p.name)! });
-  if (kinds.includes('opt')) for (const s of model.train.state) if (s.kind !== 'param') out.set(s.name, { shape: s.shape, data: state.get(s.name)! });
-  return out;
-}
-
-/** Mixes a run seed and a step number into a dropout seed (exact in f32: below 2^24). */
+/** The dropout seed of a train step: a hash of the run's seed and the global step. */
 const stepSeed = (seed: number, step: number): number => (Math.imul(seed ^ 0x9e3779b9, 0x85ebca6b) + step * 2654435761) % 16777216 >>> 0;
 
 export async function trainSeed(o: SeedRunOptions): Promise<SeedRunResult> {
@@ -92,7 +83,7 @@ export async function trainSeed(o: SeedRunOptions): Promise<SeedRunResult> {
   const lastPath = join(dir, LAST_FILE);
   if (o.resume && existsSync(lastPath)) {
     const ck = readSafetensors(lastPath);
-    const want = [...model.train.graph.params, ...model.train.state.filter((b) => b.kind !== 'param')].map((b) => ({ name: b.name, shape: b.shape }));
+    const want = [...model.parameters, ...model.state.filter((b) => b.kind !== 'param')].map((b) => ({ name: b.name, shape: b.shape }));
     state = checkpointState(ck.tensors, lastPath, want);
     const m = resumeMetadata(ck.metadata, lastPath);
     startEpoch = m.epoch; // epochs are 1-based in checkpoints and logs: the next 0-based index is the last one done
@@ -101,7 +92,7 @@ export async function trainSeed(o: SeedRunOptions): Promise<SeedRunResult> {
     badEpochs = m.badEpochs;
     progress.message(`resuming seed ${seed} after epoch ${startEpoch} (step ${step})`);
   } else {
-    state = initTrainState(model.train, initParams(model.train.graph.params, seed));
+    state = initTrainState(model.state, initParams(model.parameters, seed));
   }
   await backend.setState(state);
   const maxEpochs = o.maxEpochs ?? t.max_epochs;
@@ -154,7 +145,7 @@ export async function trainSeed(o: SeedRunOptions): Promise<SeedRunResult> {
     if (improved) {
       best = { l1, epoch };
       badEpochs = 0;
-      writeSafetensors(join(dir, MODEL_FILE), paramTensors(model, state, ['param']), { format: 'pt', epoch: String(epoch + 1), valid_l1: String(l1), seed: String(seed), spec: o.specRef ?? basename(model.specPath) });
+      writeSafetensors(join(dir, MODEL_FILE), paramTensors(model, state, ['param']), { format: 'pt', epoch: String(epoch + 1), valid_l1: String(l1), seed: String(seed), spec: o.specRef ?? specName(model) });
     } else {
       badEpochs++;
     }
@@ -172,42 +163,3 @@ export async function trainSeed(o: SeedRunOptions): Promise<SeedRunResult> {
   return { seed, bestEpoch: best.epoch + 1, bestValidL1: best.l1, bestCheckpoint: join(dir, MODEL_FILE) };
 }
 
-/** The resume fields of a last-epoch checkpoint's metadata (1-based epochs), checked: edited or damaged metadata
- *  is refused by name rather than trusted. */
-function resumeMetadata(m: Record<string, string>, path: string): { epoch: number; step: number; bestValidL1: number; bestEpoch: number; badEpochs: number } {
-  const field = (key: string, ok: (n: number) => boolean): number => {
-    const n = Number(m[key]);
-    if (m[key] === undefined || !ok(n)) {
-      throw new CheckpointError('SMC5013', `${path}: metadata field \`${key}\` is ${m[key] === undefined ? 'missing' : `"${m[key]}"`}`, 'the checkpoint was edited or damaged; start a new run, or resume from an intact copy');
-    }
-    return n;
-  };
-  const whole = (min: number) => (n: number) => Number.isInteger(n) && n >= min;
-  const epoch = field('epoch', whole(1));
-  return {
-    epoch,
-    step: field('step', whole(0)),
-    bestValidL1: field('best_valid_l1', (n) => n >= 0),
-    bestEpoch: field('best_epoch', (n) => whole(1)(n) && n <= epoch),
-    badEpochs: field('bad_epochs', (n) => whole(0)(n) && n <= epoch),
-  };
-}
-
-/** The tensors a checkpoint must hold for this spec (`want`), by name, with their shapes checked. */
-function checkpointState(tensors: Map<string, { shape: number[]; data: Float32Array }>, path: string, want: { name: string; shape: number[] }[]): Tensors {
-  const state: Tensors = new Map();
-  for (const w of want) {
-    const t = tensors.get(w.name);
-    if (!t) throw new TrainingStopped('SMC5014', `${path} has no tensor \`${w.name}\``, 'the checkpoint was written for another spec; use the spec (and --set overrides) of its run');
-    const n = w.shape.reduce((a, b) => a * b, 1);
-    if (t.data.length !== n) throw new TrainingStopped('SMC5014', `${path}: \`${w.name}\` has ${t.data.length} values, the spec needs shape [${w.shape.join(', ')}]`, 'use the spec (and --set overrides) of its run');
-    state.set(w.name, t.data);
-  }
-  return state;
-}
-
-/** Loads the parameters of a checkpoint into a backend (optimiser state is not needed to evaluate). */
-export async function loadWeights(model: CompiledModel, backend: Backend, path: string): Promise<void> {
-  const ck = readSafetensors(path);
-  await backend.setState(checkpointState(ck.tensors, path, model.train.graph.params.map((p) => ({ name: p.name, shape: p.shape }))));
-}

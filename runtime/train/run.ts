@@ -2,9 +2,8 @@
 // training per seed, test metrics per condition with each seed's best weights, and the mean ± std table.
 
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, posix, sep } from 'node:path';
-import { specFiles } from '../../compiler/spec-sources.js';
-import type { CompiledModel } from '../../compiler/compile.js';
+import { dirname, join, posix, sep } from 'node:path';
+import { specName, type ModelAbi } from '../abi/model.js';
 import type { Backend } from '../backends/backend.js';
 import { conditionCsv, conditionTable, evaluateConditions, METRIC_NAMES, type ConditionResult } from '../eval/conditions.js';
 import { loadWeights, trainSeed, type ProgressSink, type SeedRunResult } from './loop.js';
@@ -12,7 +11,7 @@ import { CheckpointError } from './safetensors.js';
 import type { RunData } from './data-source.js';
 
 export interface RunOptions {
-  model: CompiledModel;
+  model: ModelAbi;
   makeBackend: () => Promise<Backend>;
   data: RunData;
   dataSource: string;
@@ -38,8 +37,8 @@ export interface RunSummary {
 export const RUN_MANIFEST = 'run.json';
 
 /** Copies the spec and everything it imports into `<dir>/spec/`, keeping relative import paths valid. */
-function copySpec(model: CompiledModel, dir: string): string {
-  const { files, entry } = specFiles(model);
+function copySpec(model: ModelAbi, dir: string): string {
+  const { files, entry } = model.spec;
   for (const [rel, text] of files) {
     mkdirSync(dirname(join(dir, rel)), { recursive: true });
     writeFileSync(join(dir, rel), text);
@@ -94,7 +93,7 @@ export async function trainRun(o: RunOptions): Promise<RunSummary> {
     const manifest: RunManifest = { spec, overrides: o.overrides, seeds: o.seeds, data: o.dataSource, backend: o.backend, max_epochs: o.maxEpochs, max_steps: o.maxSteps };
     writeFileSync(join(dir, RUN_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
     writeFileSync(join(dir, 'hyperparameters.json'), `${JSON.stringify({ overrides: o.overrides, ...model.settings }, null, 2)}\n`);
-    log(`spec ${basename(model.specPath)}, data ${o.dataSource}, seeds ${o.seeds.join(',')}, backend ${o.backend}`);
+    log(`spec ${specName(model)}, data ${o.dataSource}, seeds ${o.seeds.join(',')}, backend ${o.backend}`);
   }
   const seeds: SeedRunResult[] = [];
   const results: RunSummary['results'] = [];

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../compiler/ir/graph.js';
 import { buildTrainStep, initTrainState, type TrainStepOptions } from '../../compiler/train-step.js';
-import { initParams } from '../../compiler/init.js';
+import { initParams } from '../../runtime/abi/init.js';
 import { validateGraph } from '../../compiler/ir/validate.js';
 import * as L from '../../compiler/layers/index.js';
 import type { DType, Feeds } from '../../runtime/interpreter/evaluate.js';

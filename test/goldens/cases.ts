@@ -42,6 +42,9 @@ function dmfdX(n: number): Float32Array {
   return a;
 }
 
+/** n values evenly over [lo, hi] (f32). */
+const spread = (lo: number, hi: number) => (n: number): Float32Array => Float32Array.from({ length: n }, (_, i) => lo + ((hi - lo) * i) / (n - 1));
+
 export const CASES: GoldenCase[] = [
   { name: 'linear', build: (g) => g.output('out', L.linear(g, g.input('x', [2, 3, 5]), { in: 5, out: 4 })) },
   { name: 'layer_norm', build: (g) => g.output('out', L.layerNorm(g, g.input('x', [2, 3, 6]), { dim: 6 })) },
@@ -102,6 +105,18 @@ export const CASES: GoldenCase[] = [
       g.output('S_paper', L.diagCosine(g, px, y));
       g.output('std', L.batchStd(g, f));
     },
+  },
+  {
+    // F.silu(x) + F.softplus(y): y crosses softplus's threshold (20) and reaches far into its exp(x) tail
+    name: 'activations',
+    inputs: { x: spread(-9, 9), y: spread(-27, 27) },
+    build: (g) => g.output('out', g.add2(g.unary('silu', g.input('x', [3, 7])), g.unary('softplus', g.input('y', [3, 7])))),
+  },
+  {
+    // nn.Embedding(7, 4) at float ids with repeats (row 5 never used): weight's gradient is index_add of the cotangent
+    name: 'embedding',
+    inputs: { ids: () => Float32Array.of(1, 3, 1, 0, 6, 3, 3, 2, 1, 4) },
+    build: (g) => g.output('out', L.embedding(g, g.input('ids', [2, 5]), { vocab: 7, dim: 4 })),
   },
   {
     name: 'losses',

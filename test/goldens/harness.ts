@@ -2,8 +2,8 @@
 import { GraphBuilder, numel, type Graph } from '../../compiler/ir/graph.js';
 import { gradients } from '../../compiler/autodiff.js';
 import { buildTrainStep, type TrainStep } from '../../compiler/train-step.js';
-import { initParams } from '../../compiler/init.js';
-import { rngNormal, streamOf } from '../../compiler/ir/rng.js';
+import { initParams } from '../../runtime/abi/init.js';
+import { rngNormal, streamOf } from '../../runtime/abi/rng.js';
 import type { GoldenCase } from './cases.js';
 
 export interface BuiltCase {

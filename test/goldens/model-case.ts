@@ -3,8 +3,8 @@
 import { numel, type Graph } from '../../compiler/ir/graph.js';
 import { checkSpec } from '../../compiler/check/index.js';
 import { buildTrainStep, paramGroup, trainStepOptionsFromSettings, type TrainStep, type TrainStepOptions } from '../../compiler/train-step.js';
-import { initParams } from '../../compiler/init.js';
-import { rngNormal, streamOf } from '../../compiler/ir/rng.js';
+import { initParams } from '../../runtime/abi/init.js';
+import { rngNormal, streamOf } from '../../runtime/abi/rng.js';
 
 export const MODEL_CASE = 'model_tiny';
 export const MODEL_SPEC = new URL('../../specs/smcir-tiny.smcir', import.meta.url).pathname;

@@ -5,9 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphBuilder, numel, type Graph } from '../../compiler/ir/graph.js';
 import * as L from '../../compiler/layers/index.js';
 import { buildTrainStep, initTrainState } from '../../compiler/train-step.js';
-import { initParams } from '../../compiler/init.js';
+import { initParams } from '../../runtime/abi/init.js';
 import { run } from '../../runtime/interpreter/evaluate.js';
-import { GpuGraph, GpuTrainStep } from '../../runtime/gpu/train-step.js';
+import { GpuGraph, GpuTrainStep } from '../../runtime/dev/graph-on-gpu.js';
 import { selectKernelConfig, type KernelConfig } from '../../compiler/kernels/select.js';
 import { expectClose, noGpuReason, openTestGpu, randn, type Gpu } from './harness.js';
 

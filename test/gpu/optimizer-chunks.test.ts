@@ -11,7 +11,7 @@ import { SOFTWARE_DEFAULTS, selectKernelConfig, type KernelConfig } from '../../
 import { KernelError } from '../../compiler/kernels/errors.js';
 import type { DispatchPlan } from '../../compiler/kernels/plan.js';
 import { run } from '../../runtime/interpreter/evaluate.js';
-import { GpuTrainStep } from '../../runtime/gpu/train-step.js';
+import { GpuTrainStep } from '../../runtime/dev/graph-on-gpu.js';
 import { expectClose, noGpuReason, openTestGpu, type Gpu } from './harness.js';
 
 const OPTIMIZER = /adam_update(\.grad_norm|\.step)?(#\d+)?(\.chunk\d+)?$/;
@@ -105,6 +105,41 @@ describe.skipIf(!!noGpuReason)('chunked optimizer on the GPU', () => {
     } finally {
       whole.destroy();
       chunked.destroy();
+    }
+  });
+
+  it('validate mode checks a chunked plan kernel by kernel (all chunks of one kernel together) and names a faulty chunk', async () => {
+    const mc = buildModelCase();
+    const step = buildTrainStep(mc.graph, { ...mc.opts, maxGradNorm: 0.05, weightDecay: 0.01 });
+    const feeds = caseFeeds({ ...mc, step });
+    const cfg = { ...gpu.cfg, maxStorageBufferBindingSize: smallLimit(step, gpu.cfg) };
+    const ok = await GpuTrainStep.create(gpu.ctx, step, { cfg });
+    try {
+      expect(ok.gpu.plan.dispatches.filter((d) => /\.chunk\d+$/.test(d.label)).length).toBeGreaterThanOrEqual(6);
+      expect(await ok.gpu.validate(feeds)).toBeUndefined();
+    } finally {
+      ok.destroy();
+    }
+    // the Adam update's second chunk scales its new parameters by 1.01: validation names that kernel
+    let victim = '';
+    const bad = await GpuTrainStep.create(gpu.ctx, step, {
+      cfg,
+      transformPlan: (plan) => {
+        const d = plan.dispatches.find((x) => /adam_update(#\d+)?\.chunk1$/.test(x.label))!;
+        const k = plan.kernels[d.kernel]!;
+        victim = d.label;
+        const edited = k.wgsl.replace(/(p\[[^\]]+\] = )([^;]+);/, '$1($2) * 1.01;');
+        expect(edited).not.toBe(k.wgsl);
+        plan.kernels.push({ ...k, wgsl: edited, hash: `${k.hash}-edited` });
+        d.kernel = plan.kernels.length - 1;
+      },
+    });
+    try {
+      const d = await bad.gpu.validate(feeds);
+      expect(d?.kernel).toMatch(/adam_update(#\d+)?\.chunk0$/); // the range of a chunked kernel is named by its first dispatch
+      expect(victim).toMatch(/adam_update(#\d+)?\.chunk1$/);
+    } finally {
+      bad.destroy();
     }
   });
 });

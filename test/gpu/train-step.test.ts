@@ -6,8 +6,7 @@ import { buildModelCase, type ModelCase } from '../goldens/model-case.js';
 import { caseFeeds } from './fixtures.js';
 import { buildTrainStep } from '../../compiler/train-step.js';
 import { evaluate, run } from '../../runtime/interpreter/evaluate.js';
-import { GpuGraph, GpuTrainStep } from '../../runtime/gpu/train-step.js';
-import { validateAgainstInterpreter } from '../../runtime/gpu/validate.js';
+import { GpuGraph, GpuTrainStep } from '../../runtime/dev/graph-on-gpu.js';
 import { bin, c } from '../../compiler/kernels/ir.js';
 import { expectClose, noGpuReason, openTestGpu, type Gpu } from './harness.js';
 
@@ -112,7 +111,7 @@ describe.skipIf(!!noGpuReason)('smcir-tiny train step on the GPU', () => {
     const graph = mc.graph; // the forward graph (loss and DMFD outputs)
     const ok = await GpuGraph.create(gpu.ctx, graph);
     try {
-      expect(await validateAgainstInterpreter(ok, feeds)).toBeUndefined();
+      expect(await ok.validate(feeds)).toBeUndefined();
     } finally {
       ok.destroy();
     }
@@ -126,7 +125,7 @@ describe.skipIf(!!noGpuReason)('smcir-tiny train step on the GPU', () => {
       },
     });
     try {
-      const d = await validateAgainstInterpreter(bad, feeds);
+      const d = await bad.validate(feeds);
       expect(d?.kernel).toBe(victim);
     } finally {
       bad.destroy();

@@ -1,7 +1,7 @@
 // Finite-difference gradient check in f64 on the reference interpreter (test helper).
 import { GraphBuilder, numel } from '../../compiler/ir/graph.js';
 import { gradients } from '../../compiler/autodiff.js';
-import { rngNormal } from '../../compiler/ir/rng.js';
+import { rngNormal } from '../../runtime/abi/rng.js';
 import { evaluate } from '../../runtime/interpreter/index.js';
 
 export function randn(n: number, seed: number, scale = 1): Float64Array {

@@ -1,7 +1,8 @@
 // The reference interpreter: op semantics in f64 and f32, broadcasting, movement, matmul, routines, errors.
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../compiler/ir/graph.js';
-import { evaluate, run, erf } from '../../runtime/interpreter/index.js';
+import { evaluate, run } from '../../runtime/interpreter/index.js';
+import { erf } from '../../compiler/ops/index.js';
 import { validateGraph, graphProblems } from '../../compiler/ir/validate.js';
 import '../../compiler/ir/routines/index.js';
 

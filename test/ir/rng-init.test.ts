@@ -1,7 +1,7 @@
 // Counter-based RNG (pinned bit patterns for the WGSL port) and seeded initialisation.
 import { describe, expect, it } from 'vitest';
-import { pcgHash, rngBits, rngUniform, streamOf } from '../../compiler/ir/rng.js';
-import { initParams, initTensor } from '../../compiler/init.js';
+import { pcgHash, rngBits, rngUniform, streamOf } from '../../runtime/abi/rng.js';
+import { initParams, initTensor } from '../../runtime/abi/init.js';
 import { GraphBuilder } from '../../compiler/ir/graph.js';
 import { linear, lstm } from '../../compiler/layers/index.js';
 import { run } from '../../runtime/interpreter/index.js';

@@ -5,7 +5,7 @@ import { GraphBuilder } from '../../compiler/ir/graph.js';
 import * as L from '../../compiler/layers/index.js';
 import { histogramCounts, mutualInfoScore, countsEntropy } from '../../compiler/ir/routines/index.js';
 import { run } from '../../runtime/interpreter/index.js';
-import { rngNormal } from '../../compiler/ir/rng.js';
+import { rngNormal } from '../../runtime/abi/rng.js';
 
 const f32 = (a: number[]): Float32Array => Float32Array.from(a);
 

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { compileModel, type CompiledModel } from '../../compiler/compile.js';
-import { initParams } from '../../compiler/init.js';
+import { initParams } from '../../runtime/abi/init.js';
 import { ReferenceBackend } from '../../runtime/backends/reference.js';
 import { makeSyntheticDataset } from '../../runtime/data/index.js';
 import { batchTensors } from '../../runtime/train/data-source.js';

@@ -8,47 +8,14 @@
 //   total = ‖(‖g_i‖)_i‖₂, coef = min(maxNorm / (total + 1e-6), 1); per parameter: used = Σ g_i² > 0 (torch skips
 //   a parameter whose .grad is None; an all-zero gradient stands for that), t' = t + used, bias corrections at
 //   max(t', 1), g = g·coef + wd·p, m' = β1·m + (1−β1)·g, v' = β2·v + (1−β2)·g², p' = p − lr/bc1 · m'/(√v'/√bc2 + eps);
-//   an unused parameter keeps p, m, v and t. No gradient: the update is the end of a train step.
+//   an unused parameter keeps p, m, v and t. No gradient: the update is the end of a train step. GPU lowering:
+//   compiler/passes/lower-optimizer.ts (the arena, with p, m, v, t placed in it, updated in place).
 import { ShapeError, type Shape } from '../graph.js';
-import { registerRoutine, type RoutineParams } from './registry.js';
+import { lowerAdamUpdate } from '../../passes/lower-optimizer.js';
+import { adamLayout, count, numberList } from './adam-layout.js';
+import { registerRoutine } from './registry.js';
 
-/**
- * Each parameter's region starts at a multiple of 64 elements (256 bytes, the largest storage-offset alignment
- * WebGPU allows), so the GPU lowering can bind a parameter inside the arena.
- */
-export const ADAM_ALIGN = 64;
-
-export interface AdamLayout {
-  /** Start of each parameter inside a region. */
-  offsets: number[];
-  /** Region length (multiple of ADAM_ALIGN). */
-  region: number;
-  /** Packed output length. */
-  size: number;
-}
-
-export function adamLayout(lengths: number[]): AdamLayout {
-  const offsets: number[] = [];
-  let region = 0;
-  for (const n of lengths) {
-    offsets.push(region);
-    region += Math.ceil(n / ADAM_ALIGN) * ADAM_ALIGN;
-  }
-  return { offsets, region, size: 3 * region + Math.ceil((lengths.length + 1) / 4) * 4 };
-}
-
-const count = (p: RoutineParams): number => {
-  const n = p.params;
-  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new ShapeError(`adam_update: params must be a positive integer, got ${String(n)}`);
-  return n;
-};
-
-/** A comma-separated list of P numbers (String(x) round-trips exactly). */
-export function numberList(p: RoutineParams, key: string): number[] {
-  const v = String(p[key]).split(',').map(Number);
-  if (v.length !== count(p) || v.some((x) => Number.isNaN(x))) throw new ShapeError(`adam_update: ${key} must list ${count(p)} numbers`);
-  return v;
-}
+export { ADAM_ALIGN, adamLayout, numberList, type AdamLayout } from './adam-layout.js';
 
 const numel = (s: Shape): number => s.reduce((a, b) => a * b, 1);
 
@@ -114,4 +81,8 @@ registerRoutine({
     out[3 * lay.region + P] = norm;
     return out;
   },
+  vjp: 'none',
+  // gradients contiguous; parameters, m, v and step counts placed inside the arena, updated in place
+  needs: (k, p) => (k < count(p) ? 'contiguous' : 'in-place'),
+  lower: lowerAdamUpdate,
 });

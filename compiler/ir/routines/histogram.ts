@@ -1,13 +1,14 @@
 // Routines `hist_entropy`, `count_mi`, `joint_hist_mi`: DMFD's histogram statistics (reference §4.2–4.3, §16).
 //
 // All three bin each sample's values exactly as numpy.histogram(v, bins) does (fast uniform-bin path; for f32
-// data the index arithmetic is emulated in f32 as numpy does). They pass no gradient.
+// data the index arithmetic is emulated in f32 as numpy does). They pass no gradient. Each lowers to the histogram
+// kernels of compiler/kernels/wgsl-histogram.ts.
 //   hist_entropy(x[B,N]; bins)      → [B]  entropy (nats) of the non-empty bins' probabilities.
 //   count_mi(x[B,N], y[B,M]; bins)  → [B]  sklearn mutual_info_score(hist(x), hist(y)): the two count vectors
 //                                          taken as labelings of `bins` items (the released code's quirk).
 //   joint_hist_mi(x[B,N], y[B,N]; bins) → [B]  MI of the joint histogram of the pairs (x_k, y_k) (paper Eq. 3).
 import { ShapeError, type Shape } from '../graph.js';
-import { registerRoutine, type RoutineParams, type Tensor } from './registry.js';
+import { registerRoutine, type RoutineLowering, type RoutineParams, type Tensor } from './registry.js';
 
 const fr = Math.fround;
 
@@ -113,6 +114,18 @@ function rows(s: Shape | undefined, what: string): [number, number] {
   return [s[0]!, s[1]!];
 }
 
+/** GPU lowering: [rows, length] of input i, the input's tensor and the output's, and the bin count. */
+function lowering(cx: RoutineLowering): { rows: (i: number) => [number, number]; input: (i: number) => string; out: string; bins: number } {
+  const n = cx.node;
+  const params = n.attrs.op === 'routine' ? n.attrs.params : {};
+  return {
+    rows: (i) => cx.graph.nodes[n.inputs[i]!]!.shape as [number, number],
+    input: (i) => cx.views[n.inputs[i]!]!.tensor,
+    out: cx.tensorName(n.id),
+    bins: typeof params.bins === 'number' ? params.bins : 30,
+  };
+}
+
 const binsOf = (p: RoutineParams): number => {
   const b = p.bins ?? 30;
   if (typeof b !== 'number' || !Number.isInteger(b) || b < 1) throw new ShapeError(`bins must be a positive integer, got ${String(b)}`);
@@ -127,6 +140,16 @@ registerRoutine({
     const out = new Float64Array(B);
     for (let b = 0; b < B; b++) out[b] = countsEntropy(histogramCounts(x!, b * N, N, binsOf(p), f32));
     return out;
+  },
+  vjp: 'none',
+  needs: 'contiguous',
+  lower: (cx) => {
+    const { rows, input, out, bins } = lowering(cx);
+    const [B, N] = rows(0);
+    cx.emit({
+      kind: 'hist-entropy', name: cx.label('hist_entropy'), rows: B, length: N, bins,
+      inputs: [cx.decl(input(0))], outputs: [cx.decl(out), cx.decl(cx.temp('counts', B * bins))],
+    }, [cx.node.id]);
   },
 });
 
@@ -146,6 +169,21 @@ registerRoutine({
       out[b] = mutualInfoScore(histogramCounts(x!, b * N, N, binsOf(p), f32), histogramCounts(y!, b * M, M, binsOf(p), f32));
     }
     return out;
+  },
+  vjp: 'none',
+  needs: 'contiguous',
+  // two histograms (entropy kernels whose counts are kept), then the MI of the count vectors
+  lower: (cx) => {
+    const { rows, input, out, bins } = lowering(cx);
+    const [B, N] = rows(0);
+    const M = rows(1)[1];
+    const cxs = cx.temp('counts_x', B * bins);
+    const cys = cx.temp('counts_y', B * bins);
+    const hx = cx.temp('entropy_x', B);
+    const hy = cx.temp('entropy_y', B);
+    cx.emit({ kind: 'hist-entropy', name: cx.label('count_mi.hist_x'), rows: B, length: N, bins, inputs: [cx.decl(input(0))], outputs: [cx.decl(hx), cx.decl(cxs)] });
+    cx.emit({ kind: 'hist-entropy', name: cx.label('count_mi.hist_y'), rows: B, length: M, bins, inputs: [cx.decl(input(1))], outputs: [cx.decl(hy), cx.decl(cys)] });
+    cx.emit({ kind: 'count-mi', name: cx.label('count_mi'), rows: B, bins, inputs: [cx.decl(cxs), cx.decl(cys)], outputs: [cx.decl(out)] }, [cx.node.id]);
   },
 });
 
@@ -179,5 +217,16 @@ registerRoutine({
       out[b] = Math.max(0, numpySum(terms));
     }
     return out;
+  },
+  vjp: 'none',
+  needs: 'contiguous',
+  lower: (cx) => {
+    const { rows, input, out, bins } = lowering(cx);
+    const [B, N] = rows(0);
+    cx.emit({
+      kind: 'joint-mi', name: cx.label('joint_hist_mi'), rows: B, length: N, bins,
+      inputs: [cx.decl(input(0)), cx.decl(input(1))],
+      outputs: [cx.decl(out), cx.decl(cx.temp('joint', B * (bins * bins + 2 * bins)))],
+    }, [cx.node.id]);
   },
 });

@@ -2,7 +2,11 @@
 import './lstm.js';
 import './histogram.js';
 import './adam.js';
+import './gather.js';
 
-export { getRoutine, registerRoutine, routineNames, type RoutineDef, type RoutineParams, type Tensor } from './registry.js';
+export {
+  getRoutine, inputNeed, registerRoutine, routineNames,
+  type InputNeed, type RoutineDef, type RoutineLowering, type RoutineParams, type Tensor,
+} from './registry.js';
 export { histogramCounts, histogramIndices, mutualInfoScore, countsEntropy, numpySum } from './histogram.js';
 export { adamLayout, numberList } from './adam.js';

@@ -5,10 +5,13 @@
 //   Both halves are differentiable; the gates are recomputed in the backward from x, h and the weights.
 //   lstm_backward(x, w_ih, w_hh, b_ih, b_hh, out, dOut; reverse) → flat [B·T·I + 4H·I + 4H·H + 4H]
 //     = [dx | dw_ih | dw_hh | db] (db is the gradient of both bias vectors).
+// The GPU lowering of both is in lstm-lower.ts.
 import { ShapeError, type GraphBuilder, type Node, type Shape } from '../graph.js';
+import { sigmoid } from '../../ops/math.js';
+import { LSTM_BACKWARD_NEEDS, LSTM_NEEDS, lowerLstm, lowerLstmBackward } from './lstm-lower.js';
 import { registerRoutine, type RoutineParams, type Tensor } from './registry.js';
 
-const sigm = (v: number): number => 1 / (1 + Math.exp(-v));
+const sigm = sigmoid;
 
 function dims(shapes: Shape[]): { B: number; T: number; I: number; H: number } {
   const [x, wih, whh, bih, bhh] = shapes;
@@ -140,6 +143,8 @@ registerRoutine({
   },
   evaluate: forward,
   vjp: lstmVjp,
+  lower: lowerLstm,
+  needs: (k) => LSTM_NEEDS[k]!,
 });
 
 registerRoutine({
@@ -151,4 +156,7 @@ registerRoutine({
     return [B * T * I + 4 * H * I + 4 * H * H + 4 * H];
   },
   evaluate: (inputs, shapes, params) => backward(inputs, shapes, params),
+  vjp: 'none',
+  lower: lowerLstmBackward,
+  needs: (k) => LSTM_BACKWARD_NEEDS[k]!,
 });
