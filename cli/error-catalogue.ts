@@ -263,6 +263,12 @@ const RUNTIME: Record<string, Explanation> = {
     example: ['smcirc train --data time-averaged.pkl          # vision saved as (N, d)'],
     fix: 'smcirc needs the (N, T, d) sequences of MMSA\'s feature pickles, not time-averaged features.',
   },
+  SMC6016: {
+    title: 'token ids outside the vocabulary',
+    what: 'The spec reads BERT token ids (`data { text_vocab = … }`), and the data holds an id that is not a whole number in [0, text_vocab), or an attention mask that is not 0 or 1. MMSA’s `text_bert` rows are [input_ids, attention_mask, token_type_ids].',
+    example: ['data { text = "text_bert"  text_vocab = 30522 }   # with a text_bert made for another vocabulary'],
+    fix: 'Use ids from the vocabulary the spec’s BERT was trained with (bert-base-uncased: 30522), or set `text_vocab` to the checkpoint’s vocab_size.',
+  },
   SMC6020: {
     title: 'a converted (chunked) data folder is missing or inconsistent',
     what: 'A folder was given as `--data` that is not a converted dataset (no manifest.json), or its chunks do not match its manifest, or `data convert` would overwrite an existing one.',

@@ -47,6 +47,7 @@ export const DATA_KEYS: Record<string, KeySpec> = {
   synthetic_test: { kind: 'int', default: 128, doc: 'synthetic test samples' },
   synthetic_seed: { kind: 'int', default: 7, doc: 'synthetic data seed' },
   synthetic_missing_rate: { kind: 'num', default: 0.2, doc: 'fraction of synthetic samples with a modality removed' },
+  text_vocab: { kind: 'int', default: 0, min: 0, doc: 'vocabulary size when the text input holds BERT token ids [3, L] (ids, attention mask, segment ids; MMSA `text_bert`): ids are checked against it, the synthetic set makes token ids, and --missing-rate replaces dropped tokens with [UNK]; 0: text features' },
 };
 
 export const EVAL_KEYS: Record<string, KeySpec> = {
@@ -174,6 +175,7 @@ export function resolveSettings(program: Program, evalValue: (e: A.Expr) => Valu
       seed: d.synthetic_seed as number,
       missing_rate: d.synthetic_missing_rate as number,
     },
+    text_vocab: d.text_vocab as number,
   };
 
   const e = read('eval', EVAL_KEYS);

@@ -29,6 +29,8 @@ export interface DataSettings {
   /** Input or target name → key in the MMSA pickle. */
   keys: Record<string, string>;
   synthetic: { n_train: number; n_valid: number; n_test: number; seed: number; missing_rate: number };
+  /** > 0: the text input holds BERT token ids [3, L] (ids, attention mask, segment ids) from this vocabulary. */
+  text_vocab: number;
 }
 
 export interface EvalSettings {

@@ -13,12 +13,13 @@
  *  - SMC6013 array shape differs from the shape the spec expects
  *  - SMC6014 shapes differ between splits
  *  - SMC6015 array has the wrong rank / dtype for its key
+ *  - SMC6016 token ids outside the vocabulary, or an attention mask that is not 0/1
  *  - SMC6020 chunked dataset directory is missing or inconsistent
  *  - SMC6030 bad arguments to a data/metrics/protocol function
  */
 export type DataErrorCode =
   | 'SMC6001' | 'SMC6002' | 'SMC6003' | 'SMC6004' | 'SMC6005'
-  | 'SMC6010' | 'SMC6011' | 'SMC6012' | 'SMC6013' | 'SMC6014' | 'SMC6015'
+  | 'SMC6010' | 'SMC6011' | 'SMC6012' | 'SMC6013' | 'SMC6014' | 'SMC6015' | 'SMC6016'
   | 'SMC6020' | 'SMC6030';
 
 export interface DataErrorInit {

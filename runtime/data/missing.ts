@@ -207,9 +207,10 @@ export interface FrameMissingOptions {
   /**
    * How text *features* are treated: 'zero' drops token frames like audio/vision but always keeps
    * position 0 and the last valid position (CLS/SEP, as generate_m does for ids); 'keep' leaves text
-   * untouched. Rows of the text feature that are all zero count as padding.
+   * untouched. Rows of the text feature that are all zero count as padding. 'tokens': the text holds BERT ids
+   * [3, L] (ids, attention mask, segment ids) and dropped tokens become [UNK] = 100 (TFR-Net's generate_m).
    */
-  text?: 'zero' | 'keep';
+  text?: 'zero' | 'keep' | 'tokens';
   /**
    * Valid lengths per sample; default `audioLengths`/`visionLengths` of the split, else full T.
    * For aligned MMSA data pass the text attention-mask sums, as MMSA does.
@@ -252,7 +253,21 @@ export function applyFrameMissing(ds: ModalityArrays, o: FrameMissingOptions): F
   };
   mark(out.missing!.audio, a, ds.audioShape[0]);
   mark(out.missing!.vision, v, ds.visionShape[0]);
-  if ((o.text ?? 'zero') === 'zero') {
+  if (o.text === 'tokens') {
+    const L = ds.textShape[1];
+    const ids = new Float32Array(ds.n * L);
+    const att = new Float32Array(ds.n * L);
+    for (let i = 0; i < ds.n; i++) {
+      ids.set(ds.text.subarray(i * 3 * L, i * 3 * L + L), i * L);
+      att.set(ds.text.subarray(i * 3 * L + L, i * 3 * L + 2 * L), i * L);
+    }
+    const r = applyTextTokenMissing(ids, att, ds.n, L, rates[0]!, seeds[0]);
+    for (let i = 0; i < ds.n; i++) {
+      out.text.set(r.ids.subarray(i * L, (i + 1) * L), i * 3 * L);
+      for (let t = 0; t < L; t++) if (att[i * L + t] && !r.mask.missingMask[i * L + t]) out.missing!.text![i] = 1;
+    }
+    out.masks.text = r.mask.missingMask;
+  } else if ((o.text ?? 'zero') === 'zero') {
     const [T, d] = ds.textShape;
     const att = new Uint8Array(ds.n * T);
     for (let i = 0; i < ds.n; i++) {

@@ -38,7 +38,12 @@ export interface SyntheticOptions {
   audioLen?: number;
   audioDim?: number;
   missing?: { rate: number; kinds: DegradationKind[] };
+  /** Text as BERT token ids instead of features: textShape [3, length] (ids, attention mask, segment ids). */
+  textTokens?: { vocab: number; length: number };
 }
+
+/** bert-base-uncased's special ids (MMSA's token-level missingness writes [UNK] = 100). */
+export const BERT_IDS = { pad: 0, unk: 100, cls: 101, sep: 102, firstWord: 103 } as const;
 
 export const SYNTHETIC_WEIGHTS = { text: 1.2, vision: 0.6, audio: 0.45, noise: 0.2 } as const;
 const CLS_GAIN = 2.5;
@@ -129,6 +134,8 @@ function makeSplit(o: Required<Omit<SyntheticOptions, 'missing'>> & Pick<Synthet
     addSeq(audio, ab, o.audioLen, o.audioDim, world.uAud, c);
   }
 
+  if (o.textTokens) makeTokens(rng, text, o.textTokens, zt, n);
+
   if (o.missing && o.missing.rate > 0) {
     const mrng = new MT19937((splitSeed(o.seed, split) ^ 0x5bd1e995) >>> 0);
     const kinds = o.missing.kinds;
@@ -162,7 +169,7 @@ function makeSplit(o: Required<Omit<SyntheticOptions, 'missing'>> & Pick<Synthet
   const ids = Array.from({ length: n }, (_, i) => `syn_${split}_${i}`);
   const out: ModalityArrays = {
     text, vision, audio, labels, n,
-    textShape: [o.textLen, o.textDim], visionShape: [o.visionLen, o.visionDim], audioShape: [o.audioLen, o.audioDim],
+    textShape: o.textTokens ? [3, o.textTokens.length] : [o.textLen, o.textDim], visionShape: [o.visionLen, o.visionDim], audioShape: [o.audioLen, o.audioDim],
     ids, latent: { text: zt, vision: zv, audio: za },
   };
   if (o.missing) {
@@ -172,12 +179,46 @@ function makeSplit(o: Required<Omit<SyntheticOptions, 'missing'>> & Pick<Synthet
   return out;
 }
 
+/**
+ * Token ids carrying the text latent: [CLS] w… [SEP] then padding, a length of 60–100% of L; each word is drawn
+ * from the upper half of the word ids with probability sigmoid(2 z_t), else from the lower half, so the label is
+ * readable from the words. Rows per sample: ids, attention mask, segment ids (all 0), as MMSA's `text_bert`.
+ */
+function makeTokens(rng: MT19937, text: Float32Array, t: { vocab: number; length: number }, zt: Float32Array, n: number): void {
+  const L = t.length;
+  const words = t.vocab - BERT_IDS.firstWord;
+  const half = Math.floor(words / 2);
+  for (let i = 0; i < n; i++) {
+    const base = i * 3 * L;
+    text.fill(0, base, base + 3 * L);
+    const len = Math.max(2, Math.min(L, Math.round(L * (0.6 + 0.4 * rng.randomSample()))));
+    const pPos = 1 / (1 + Math.exp(-2 * zt[i]!));
+    for (let p = 0; p < len; p++) {
+      let id: number;
+      if (p === 0) id = BERT_IDS.cls;
+      else if (p === len - 1) id = BERT_IDS.sep;
+      else {
+        const positive = rng.randomSample() < pPos;
+        const k = Math.floor(rng.randomSample() * half);
+        id = BERT_IDS.firstWord + (positive ? words - half + k : k);
+      }
+      text[base + p] = id;
+      text[base + L + p] = 1;
+    }
+  }
+}
+
 /** Seeded MOSI-shaped dataset (defaults: text 50x768, vision 50x20, audio 50x5 as MOSI aligned). */
 export function makeSyntheticDataset(opts: SyntheticOptions): Dataset {
   const o = {
     textLen: 50, textDim: 768, visionLen: 50, visionDim: 20, audioLen: 50, audioDim: 5,
     ...opts,
   } as Required<Omit<SyntheticOptions, 'missing'>> & Pick<SyntheticOptions, 'missing'>;
+  if (o.textTokens) {
+    // the features are drawn as usual (same streams) and then overwritten by the token rows
+    o.textLen = 3;
+    o.textDim = o.textTokens.length;
+  }
   if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) {
     throw new DataError({ code: 'SMC6030', message: `synthetic seed must be an integer in [0, 2^32 - 1], got ${o.seed}` });
   }
@@ -185,6 +226,12 @@ export function makeSyntheticDataset(opts: SyntheticOptions): Dataset {
   checkInt('nValid', o.nValid, 0);
   checkInt('nTest', o.nTest, 0);
   for (const k of ['textLen', 'textDim', 'visionLen', 'visionDim', 'audioLen', 'audioDim'] as const) checkInt(k, o[k], 1);
+  if (o.textTokens) {
+    checkInt('textTokens.length', o.textTokens.length, 2);
+    if (!Number.isInteger(o.textTokens.vocab) || o.textTokens.vocab < BERT_IDS.firstWord + 2) {
+      throw new DataError({ code: 'SMC6030', message: `synthetic token ids need a vocabulary of at least ${BERT_IDS.firstWord + 2} (bert-base-uncased's special ids [UNK] = 100, [CLS] = 101, [SEP] = 102 come first), got ${o.textTokens.vocab}`, hint: 'raise the spec’s vocabulary size (data { text_vocab = … } and the embedding’s)' });
+    }
+  }
   if (o.missing) {
     if (!(o.missing.rate >= 0 && o.missing.rate <= 1)) throw new DataError({ code: 'SMC6030', message: `missing.rate must be in [0, 1], got ${o.missing.rate}` });
     if (o.missing.kinds.length === 0 || o.missing.kinds.some((k) => !(k in DEGRADATION_CODES) || k === ('none' as string))) {

@@ -2,6 +2,7 @@
 
 import type { ModelAbi } from '../abi/model.js';
 import { applyCondition, applyFrameMissing, type ModalityArrays } from '../data/index.js';
+import { tokenIds } from '../train/data-source.js';
 import { mmsaRegressionMetrics, type MmsaRegressionMetrics } from '../metrics/mmsa-metrics.js';
 import type { Backend } from '../backends/backend.js';
 import { predictSplit } from './predict.js';
@@ -25,7 +26,7 @@ export async function evaluateConditions(model: ModelAbi, backend: Backend, spli
   const out: ConditionResult[] = [];
   for (const cond of conditions) {
     let data: ModalityArrays = cond === 'LVA' ? split : applyCondition(split, cond, 'whole');
-    if (missingRate !== undefined && missingRate > 0) data = applyFrameMissing(data, { rate: missingRate, text: 'keep' });
+    if (missingRate !== undefined && missingRate > 0) data = applyFrameMissing(data, { rate: missingRate, text: tokenIds(model) ? 'tokens' : 'keep' });
     const { outputs } = await predictSplit(model, backend, data);
     const sv = outputs.get('state_v');
     const sa = outputs.get('state_a');

@@ -59,6 +59,7 @@ export function loadRunData(model: ModelAbi, dataPath: string | undefined, seedO
       nTest: s.n_test,
       textLen: shape('text')[0],
       textDim: shape('text')[1],
+      textTokens: tokenIds(model) ? { vocab: model.settings.data.text_vocab, length: shape('text')[1] } : undefined,
       visionLen: shape('vision')[0],
       visionDim: shape('vision')[1],
       audioLen: shape('audio')[0],
@@ -74,10 +75,39 @@ export function loadRunData(model: ModelAbi, dataPath: string | undefined, seedO
     return { train: ds.train, valid: ds.valid.loadAll(), test: ds.test.loadAll(), report: ds.report };
   }
   const keys = model.settings.data.keys;
-  return loadDataset(dataPath, {
+  const ds = loadDataset(dataPath, {
     keys: { text: keys.text, vision: keys.vision, audio: keys.audio, label: keys[target] },
     expect: { text: shape('text'), vision: shape('vision'), audio: shape('audio') },
   });
+  if (tokenIds(model)) for (const split of ['train', 'valid', 'test'] as const) checkTokenIds(ds[split], model.settings.data.text_vocab, `${dataPath}: ${split}.${keys.text}`);
+  return ds;
+}
+
+/** Does the text input hold BERT token ids (rows: ids, attention mask, segment ids) rather than features? */
+export function tokenIds(model: ModelAbi): boolean {
+  if (model.settings.data.text_vocab <= 0) return false;
+  const s = model.inputs.get('text');
+  if (!s || s.length !== 2 || s[0] !== 3) {
+    throw new DataError({ code: 'SMC6013', message: `data { text_vocab } says the text input holds token ids, but it has shape [B, ${s?.join(', ')}]`, location: specName(model), hint: 'declare it as `input text: [B, 3, T_L]` (ids, attention mask, segment ids, as MMSA’s text_bert)' });
+  }
+  return true;
+}
+
+/** Token ids stored as floats (MMSA keeps them int64 or float32): whole numbers within the vocabulary, masks 0/1. */
+function checkTokenIds(split: ModalityArrays, vocab: number, where: string): void {
+  const L = split.textShape[1];
+  for (let i = 0; i < split.n; i++) {
+    for (let t = 0; t < L; t++) {
+      const id = split.text[i * 3 * L + t]!;
+      const mask = split.text[i * 3 * L + L + t]!;
+      if (!Number.isInteger(id) || id < 0 || id >= vocab) {
+        throw new DataError({ code: 'SMC6016', message: `token id ${id} at row ${i}, position ${t} is not a whole number in [0, ${vocab})`, location: where, hint: 'the text_bert ids must come from the vocabulary the spec’s BERT uses (data { text_vocab })' });
+      }
+      if (mask !== 0 && mask !== 1) {
+        throw new DataError({ code: 'SMC6016', message: `attention mask ${mask} at row ${i}, position ${t} is not 0 or 1`, location: where, hint: 'text_bert rows are [input_ids, attention_mask, token_type_ids]' });
+      }
+    }
+  }
 }
 
 /** The tensors of one batch; a short batch is padded with zero rows up to `batch` (their outputs are ignored). */
