@@ -47,6 +47,13 @@ interface Binding {
 /** Thrown when a value that already failed (and was reported) is used again: no second diagnostic. */
 class Poisoned extends Error {}
 
+/** What an instance is, for messages and `check`'s member table: the block or layer name. */
+function instanceKind(inst: Instance): string {
+  if (inst.kind === 'user') return inst.decl.name.name;
+  if (inst.kind === 'layer') return inst.layer;
+  return `repeat × ${inst.items.length} ${inst.items[0] ? instanceKind(inst.items[0]) : ''}`.trim();
+}
+
 class Scope {
   readonly vars = new Map<string, Binding>();
   constructor(readonly parent?: Scope) {}
@@ -424,6 +431,7 @@ export class Elaborator {
       if (v.t === 'tensor') fail('SMC3002', 'block members are layer or block instances; tensors are computed inside `forward`', span);
       return v;
     }
+    if (value.callee.kind === 'name' && value.callee.name === 'repeat' && scope.lookup('repeat') === undefined) return this.instantiateStack(value, path, frozen, scope, span);
     const callee = this.eval(value.callee, scope);
     const args = this.evalArgs(value.args, scope);
     if (callee.t === 'layer') {
@@ -434,6 +442,23 @@ export class Elaborator {
     if (callee.t === 'block') return { t: 'instance', inst: this.instantiateBlock(callee.decl, args, path, frozen, span) };
     if (callee.t === 'fn') fail('SMC2016', `\`${callee.name}\` is a function; call it inside \`forward\``, value.span);
     return fail('SMC2016', `${describe(callee)} cannot be instantiated`, value.span);
+  }
+
+  /** `repeat(n, Block(...))`: n fresh instances of the same member expression, named by their index. */
+  private instantiateStack(value: Extract<A.Expr, { kind: 'call' }>, path: string, frozen: boolean, scope: Scope, span: Span): Value {
+    const usage = 'write `name = repeat(n, Block(...))`: n instances of the block, applied in turn';
+    if (value.args.length !== 2 || value.args.some((a) => a.name)) fail('SMC2004', '`repeat` takes two positional arguments', value.span, usage);
+    const [countArg, memberArg] = value.args.map((a) => a.value) as [A.Expr, A.Expr];
+    const count = asNumber(this.eval(countArg, scope), 'the count of `repeat`', countArg.span);
+    if (!Number.isInteger(count) || count < 1 || count > 1000) fail('SMC3002', `\`repeat\` needs a whole count from 1 to 1000, got ${count}`, countArg.span, usage);
+    if (memberArg.kind !== 'call' && memberArg.kind !== 'if') fail('SMC3002', '`repeat` repeats a layer or block instantiation', memberArg.span, usage);
+    const items: Instance[] = [];
+    for (let i = 0; i < count; i++) {
+      const v = this.instantiate(memberArg, `${path}.${i}`, frozen, scope, span);
+      if (v.t !== 'instance') fail('SMC3002', '`repeat` repeats a layer or block instantiation', memberArg.span, usage);
+      items.push(v.inst);
+    }
+    return { t: 'instance', inst: { kind: 'stack', path, frozen, items, span } };
   }
 
   private instantiateBlock(decl: BlockDecl, args: ReturnType<Elaborator['evalArgs']>, path: string, frozen: boolean, span: Span): Instance {
@@ -493,6 +518,12 @@ export class Elaborator {
 
   callInstance(inst: Instance, args: ReturnType<Elaborator['evalArgs']>, span: Span): Value {
     this.usedMembers.add(inst);
+    if (inst.kind === 'stack') {
+      if (args.named.length || !args.positional.length) fail('SMC2004', `\`${inst.path}\` (repeat) takes its input first, then any arguments every instance receives, all positional`, span);
+      let x = args.positional[0]!;
+      for (const item of inst.items) x = { value: this.callInstance(item, { positional: [x, ...args.positional.slice(1)], named: [] }, span), span: x.span };
+      return x.value;
+    }
     if (inst.kind === 'layer') {
       const def = LAYERS[inst.layer]!;
       const bound = this.bind(`\`${inst.path}\` (${inst.layer})`, def.call, args, span);
@@ -609,7 +640,7 @@ export class Elaborator {
       if (inst && inst.kind === 'user') {
         for (const m of model.members) {
           const v = inst.members.get(m.name.name);
-          if (v?.t === 'instance') instances.push({ name: m.name.name, block: v.inst.kind === 'user' ? v.inst.decl.name.name : v.inst.layer, path: v.inst.path });
+          if (v?.t === 'instance') instances.push({ name: m.name.name, block: instanceKind(v.inst), path: v.inst.path });
         }
         const fwd = model.forward;
         if (!fwd) {
@@ -640,6 +671,10 @@ export class Elaborator {
   }
 
   private reportUnusedMembers(inst: Instance): void {
+    if (inst.kind === 'stack') {
+      for (const item of inst.items) this.reportUnusedMembers(item);
+      return;
+    }
     if (inst.kind !== 'user') return;
     for (const [name, v] of inst.members) {
       if (v.t !== 'instance') continue;

@@ -21,7 +21,10 @@ export type Value =
 /** An instantiated block (user-defined or a built-in layer); it owns its parameters, named by `path`. */
 export type Instance =
   | { kind: 'user'; decl: BlockDecl; path: string; frozen: boolean; members: Map<string, Value>; span: Span }
-  | { kind: 'layer'; layer: string; path: string; frozen: boolean; args: Map<string, Value>; span: Span };
+  | { kind: 'layer'; layer: string; path: string; frozen: boolean; args: Map<string, Value>; span: Span }
+  /** `repeat(n, Block(...))`: n instances named `<path>.0` … `<path>.<n-1>`, called in turn, each on the previous
+   *  one's result (further arguments are passed to every one unchanged). */
+  | { kind: 'stack'; path: string; frozen: boolean; items: Instance[]; span: Span };
 
 export const num = (v: number): Value => ({ t: 'num', v });
 export const tensor = (id: number): Value => ({ t: 'tensor', id });

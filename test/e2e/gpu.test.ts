@@ -53,6 +53,18 @@ describe.skipIf(!!reason)('GPU backend through the CLI', () => {
     expect(Math.abs(gv! - rv!)).toBeLessThan(2e-4);
   });
 
+  test('the whole model with BERT from token ids (smcir-bert-tiny) agrees with the reference backend, kernel by kernel', async () => {
+    const gpu = join(tmp, 'bert-gpu');
+    const ref = join(tmp, 'bert-ref');
+    const a = await smcirc(['train', 'specs/smcir-bert-tiny.smcir', '--backend', 'gpu', '--max-steps', '4', '--out', gpu, '--quiet', '--validate']);
+    expect(a.code, a.stderr).toBe(0);
+    expect((await smcirc(['train', 'specs/smcir-bert-tiny.smcir', '--backend', 'reference', '--max-steps', '4', '--out', ref, '--quiet'])).code).toBe(0);
+    const [gl, gv] = epochLine(gpu);
+    const [rl, rv] = epochLine(ref);
+    expect(Math.abs(gl! - rl!)).toBeLessThan(2e-4);
+    expect(Math.abs(gv! - rv!)).toBeLessThan(2e-4);
+  });
+
   test('a bundle compiled without Vulkan trains from its own kernels: an edit consistent with its hash takes effect, others are refused', async () => {
     const bundle = join(tmp, 'bundle');
     // compiling needs no device: a Vulkan loader pointed at no driver changes nothing

@@ -50,6 +50,61 @@ describe('shipped specs', () => {
     expect(s.trainable + s.frozen - row('head').trainable).toBe(55_460_463);
   });
 
+  test('smcir-bert.smcir: BERT as bert-base-uncased has it without the pooler, plus the released SMCIR', () => {
+    const { s, row, r } = counts(join(specs, 'smcir-bert.smcir'));
+    expect(row('bert').trainable).toBe(108_891_648);
+    const names = r.graph!.params.map((p) => p.name);
+    const size = (n: string) => r.graph!.params.find((p) => p.name === n)!.shape.reduce((a, b) => a * b, 1);
+    const embeddings = names.filter((n) => n.startsWith('bert.embeddings.')).reduce((a, n) => a + size(n), 0);
+    expect(embeddings).toBe(23_837_184);
+    for (let i = 0; i < 12; i++) {
+      const layer = names.filter((n) => n.startsWith(`bert.encoder.layer.${i}.`)).reduce((a, n) => a + size(n), 0);
+      expect(layer).toBe(7_087_872);
+    }
+    expect(names).toEqual(expect.arrayContaining([
+      'bert.embeddings.word_embeddings.weight', 'bert.embeddings.position_embeddings.weight', 'bert.embeddings.token_type_embeddings.weight',
+      'bert.embeddings.LayerNorm.weight', 'bert.encoder.layer.11.attention.self.query.weight', 'bert.encoder.layer.0.attention.out.LayerNorm.bias',
+      'bert.encoder.layer.0.intermediate.dense.weight', 'bert.encoder.layer.0.out.dense.bias',
+    ]));
+    expect(s.trainable + s.frozen - row('head').trainable - row('bert').trainable).toBe(55_359_507);
+    expect(row('head').trainable).toBe(16_641);
+    // the released parameter groups: BERT biases and LayerNorm weights without weight decay
+    expect(r.settings!.train.groups.map((g) => g.name)).toEqual(expect.arrayContaining(['bert_no_decay', 'head_bias']));
+    expect(r.settings!.data.text_vocab).toBe(30522);
+  });
+
+  test('repeat(n, Block(...)) makes n instances named by index, applied in turn', () => {
+    const text = (n: string) => `dim B
+input x: [B, 4]
+target label: [B]
+block Step(d: int) {
+  lin = Linear(d, d)
+  forward(h, scale) {
+    return tanh(lin(h)) * scale
+  }
+}
+model M {
+  steps = repeat(${n}, Step(4))
+  out = Linear(4, 1)
+  forward(x) {
+    output pred = out(steps(x, 2))[:, 0]
+    output state_v = pred * 0
+    output state_a = pred * 0
+  }
+}
+train { loss = l1(pred, label) }
+`;
+    const r = checkSpec('repeat.smcir', { text: text('3'), withLoss: true, training: true, batch: 2 });
+    expect(r.diagnostics).toEqual([]);
+    expect(r.graph!.params.map((p) => p.name).filter((n) => n.startsWith('steps.'))).toEqual([
+      'steps.0.lin.weight', 'steps.0.lin.bias', 'steps.1.lin.weight', 'steps.1.lin.bias', 'steps.2.lin.weight', 'steps.2.lin.bias',
+    ]);
+    // the three instances are chained: three tanh nodes
+    expect(r.graph!.nodes.filter((n) => n.attrs.op === 'unary' && n.attrs.fn === 'tanh').length).toBe(3);
+    const bad = checkSpec('repeat.smcir', { text: text('0'), withLoss: true, training: true, batch: 2 });
+    expect(bad.diagnostics.map((d) => d.message)).toEqual(['`repeat` needs a whole count from 1 to 1000, got 0']);
+  });
+
   test('instantiating a block twice gives two parameter sets; an override changes the graph', () => {
     const { r } = counts(join(specs, 'smcir.smcir'));
     const names = r.graph!.params.map((p) => p.name);
