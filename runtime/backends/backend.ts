@@ -8,8 +8,9 @@ export interface Backend {
    *  entries not given keep their values (loading weights keeps the Adam state). */
   setState(state: Tensors): Promise<void>;
   getState(): Promise<Tensors>;
-  /** One train step on a full batch (inputs and targets by name); returns the loss. `seed` keys dropout. */
-  trainStep(batch: Tensors, seed: number): Promise<{ loss: number }>;
+  /** One train step on a full batch (inputs and targets by name); returns the loss and the global gradient norm
+   *  (before clipping). `seed` keys dropout. */
+  trainStep(batch: Tensors, seed: number): Promise<{ loss: number; gradNorm: number }>;
   /** The evaluation forward on one eval batch; returns the model outputs (and population-statistics scores). */
   forward(batch: Tensors, stats: Map<string, number>): Promise<Tensors>;
   dispose(): Promise<void>;

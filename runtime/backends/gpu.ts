@@ -8,7 +8,7 @@ import { openGpu, type AdapterSummary, type GpuContext } from '../gpu/device.js'
 import { GpuError } from '../gpu/errors.js';
 import { GpuProgram } from '../gpu/program.js';
 import { statValue, type Backend, type Tensors } from './backend.js';
-import { LOSS_OUTPUT, SEED_INPUT } from '../abi/names.js';
+import { GRAD_NORM_OUTPUT, LOSS_OUTPUT, SEED_INPUT } from '../abi/names.js';
 
 /** One device per process: Dawn and lavapipe are slow to open and keep compiled pipelines in the context. */
 let shared: Promise<GpuContext> | undefined;
@@ -89,7 +89,7 @@ export class GpuBackend implements Backend {
     return out;
   }
 
-  async trainStep(batch: Tensors, seed: number): Promise<{ loss: number }> {
+  async trainStep(batch: Tensors, seed: number): Promise<{ loss: number; gradNorm: number }> {
     const feeds = new Map(batch);
     feeds.set(SEED_INPUT, Float32Array.of(seed));
     if (this.pendingValidation.train) {
@@ -99,10 +99,10 @@ export class GpuBackend implements Backend {
       this.train.feedAll(state); // validation wrote the interpreter's values into the buffers: restore the state
     }
     this.train.feedAll(feeds);
-    const out = await this.train.run([LOSS_OUTPUT]);
+    const out = await this.train.run([LOSS_OUTPUT, GRAD_NORM_OUTPUT]);
     this.ctx.checkFatal();
     this.forwardStale = true;
-    return { loss: out.get(LOSS_OUTPUT)![0]! };
+    return { loss: out.get(LOSS_OUTPUT)![0]!, gradNorm: out.get(GRAD_NORM_OUTPUT)![0]! };
   }
 
   async forward(batch: Tensors, stats: Map<string, number>): Promise<Tensors> {

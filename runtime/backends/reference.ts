@@ -22,12 +22,12 @@ export class ReferenceBackend implements Backend {
     return out;
   }
 
-  async trainStep(batch: Tensors, seed: number): Promise<{ loss: number }> {
+  async trainStep(batch: Tensors, seed: number): Promise<{ loss: number; gradNorm: number }> {
     const feeds: Feeds = new Map(batch);
     feeds.set(SEED_INPUT, Float32Array.of(seed));
     const r = runTrainStep(this.model.train, this.state, feeds, { dtype: 'f32' });
     this.state = r.state;
-    return { loss: r.loss };
+    return { loss: r.loss, gradNorm: r.gradNorm };
   }
 
   async forward(batch: Tensors, stats: Map<string, number>): Promise<Tensors> {

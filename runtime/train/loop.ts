@@ -3,6 +3,9 @@
 // the loss turns NaN or Inf.
 
 import { existsSync, mkdirSync } from 'node:fs';
+import { TrainingHistory } from './history.js';
+import { fraction, METRIC_NAMES } from '../eval/conditions.js';
+import { mmsaRegressionMetrics } from '../metrics/mmsa-metrics.js';
 import { join } from 'node:path';
 import { specName, type ModelAbi } from '../abi/model.js';
 import { initParams, initTrainState } from '../abi/init.js';
@@ -95,6 +98,11 @@ export async function trainSeed(o: SeedRunOptions): Promise<SeedRunResult> {
     state = initTrainState(model.state, initParams(model.parameters, seed));
   }
   await backend.setState(state);
+  mkdirSync(dir, { recursive: true });
+  const history = new TrainingHistory(dir, o.resume && existsSync(lastPath) ? { step, epoch: startEpoch } : undefined);
+  // The first step of a seed also compiles the GPU kernels (lavapipe compiles each pipeline when it first runs):
+  // throughput excludes it, and the progress says so.
+  let firstStep = true;
   const maxEpochs = o.maxEpochs ?? t.max_epochs;
   const steps = batchCount(data.train.n, B, true);
   let epoch = startEpoch;
@@ -104,11 +112,17 @@ export async function trainSeed(o: SeedRunOptions): Promise<SeedRunResult> {
     const t0 = performance.now();
     let sum = 0;
     let count = 0;
+    let timed = { samples: 0, seconds: 0 };
     for (const batch of iterateBatches(data.train, B, { shuffle: true, seed, epoch, dropLast: true })) {
       step++;
       const feeds = batchTensors(batch, B, target);
       if (t.inject_nan_at_step > 0 && step === t.inject_nan_at_step) feeds.get('text')![0] = Number.NaN;
-      const { loss } = await backend.trainStep(feeds, stepSeed(seed, step));
+      if (firstStep) progress.message(`seed ${seed}: first step${backend.name === 'gpu' ? ' (compiles the kernels on first use)' : ''}…`);
+      const ts = performance.now();
+      const { loss, gradNorm } = await backend.trainStep(feeds, stepSeed(seed, step));
+      const stepSeconds = (performance.now() - ts) / 1000;
+      if (firstStep) firstStep = false;
+      else timed = { samples: timed.samples + B, seconds: timed.seconds + stepSeconds };
       if (!Number.isFinite(loss)) {
         throw new TrainingStopped(
           'SMC5002',
@@ -118,16 +132,17 @@ export async function trainSeed(o: SeedRunOptions): Promise<SeedRunResult> {
       }
       sum += loss;
       count++;
-      const secs = (performance.now() - t0) / 1000;
-      const sps = (count * B) / Math.max(secs, 1e-9);
+      const sps = timed.seconds > 0 ? timed.samples / timed.seconds : B / Math.max(stepSeconds, 1e-9);
+      history.steps.append({ epoch: epoch + 1, step, loss, grad_norm: gradNorm, lr: t.lr, samples_per_s: timed.seconds > 0 ? sps : '' });
       progress.step({ epoch: epoch + 1, step: count, steps, loss: sum / count, samplesPerSecond: sps, etaSeconds: ((steps - count) * B) / sps });
       if (o.maxSteps !== undefined && step >= o.maxSteps) {
         done = true;
         break;
       }
     }
-    // validation: L1 over the whole validation split
-    const pred = (await predictSplit(model, backend, data.valid)).outputs.get('pred');
+    // validation: L1 over the whole validation split (and every MMSA metric, for the history)
+    const validOut = (await predictSplit(model, backend, data.valid)).outputs;
+    const pred = validOut.get('pred');
     if (!pred) throw new TrainingStopped('SMC5003', 'the model has no output `pred`', 'declare `output pred = ...` in the model’s forward');
     let l1 = 0;
     for (let i = 0; i < data.valid.n; i++) l1 += Math.abs(pred[i]! - data.valid.labels[i]!);
@@ -153,7 +168,15 @@ export async function trainSeed(o: SeedRunOptions): Promise<SeedRunResult> {
       format: 'pt', epoch: String(epoch + 1), step: String(step), best_valid_l1: String(best.l1), best_epoch: String(best.epoch + 1), bad_epochs: String(badEpochs), seed: String(seed),
     });
     const secs = (performance.now() - t0) / 1000;
-    progress.epoch({ epoch: epoch + 1, trainLoss: count ? sum / count : Number.NaN, validL1: l1, best: improved, samplesPerSecond: (count * B) / secs, seconds: secs });
+    const epochSps = timed.seconds > 0 ? timed.samples / timed.seconds : (count * B) / secs;
+    const vm = mmsaRegressionMetrics(pred, data.valid.labels);
+    history.epochs.append({
+      epoch: epoch + 1, step, train_loss: count ? sum / count : Number.NaN, valid_l1: l1,
+      ...(Object.fromEntries(METRIC_NAMES.map((m) => [`valid_${m}`, vm[m]])) as Record<`valid_${(typeof METRIC_NAMES)[number]}`, number>),
+      flag_v: fraction(validOut.get('state_v'), (v) => v >= 1), flag_a: fraction(validOut.get('state_a'), (v) => v >= 1),
+      best: improved ? 1 : 0, seconds: secs, samples_per_s: epochSps,
+    });
+    progress.epoch({ epoch: epoch + 1, trainLoss: count ? sum / count : Number.NaN, validL1: l1, best: improved, samplesPerSecond: epochSps, seconds: secs });
     if (badEpochs >= t.early_stop && t.early_stop > 0) {
       progress.message(`early stop: no validation improvement for ${badEpochs} epochs`);
       epoch++;

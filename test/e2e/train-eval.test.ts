@@ -38,6 +38,18 @@ describe('train → eval → diagnose (reference backend)', () => {
     expect(last.tensors.has('adam.m.head.out_proj.weight')).toBe(true);
     expect(readFileSync(join(run, 'results.csv'), 'utf8').split('\n')[0]).toBe('seed,condition,Has0_acc_2,Has0_F1_score,Non0_acc_2,Non0_F1_score,Mult_acc_5,Mult_acc_7,MAE,Corr,flagged_vision,flagged_audio,flagged_both');
     expect(readFileSync(join(run, 'log.txt'), 'utf8')).toMatch(/epoch 2: train loss \d+\.\d{4}, valid L1/);
+    // history: a row per step and per epoch, the epochs' validation L1 as the log's
+    const epochs = readFileSync(join(run, 'seed-1111/history-epochs.csv'), 'utf8').trim().split('\n');
+    expect(epochs[0]).toBe('epoch,step,train_loss,valid_l1,valid_Has0_acc_2,valid_Has0_F1_score,valid_Non0_acc_2,valid_Non0_F1_score,valid_Mult_acc_5,valid_Mult_acc_7,valid_MAE,valid_Corr,flag_v,flag_a,best,seconds,samples_per_s');
+    expect(epochs).toHaveLength(3);
+    const log = readFileSync(join(run, 'log.txt'), 'utf8');
+    for (const line of epochs.slice(1)) {
+      const [epoch, step, , l1] = line.split(',');
+      expect(Number(step)).toBe(16 * Number(epoch));
+      expect(log).toContain(`epoch ${epoch}: train loss`);
+      expect(log).toMatch(new RegExp(`epoch ${epoch}: .*valid L1 ${Number(l1).toFixed(4)}`));
+    }
+    expect(readFileSync(join(run, 'seed-1111/history-steps.csv'), 'utf8').trim().split('\n')).toHaveLength(1 + 32);
   });
 
   test('eval prints MMSA metrics per condition and writes JSON', async () => {
@@ -106,6 +118,16 @@ describe('robustness', () => {
     child.kill('SIGKILL');
     await new Promise((res) => child.once('exit', res));
     const epochAtKill = Number(readSafetensors(last).metadata.epoch);
+    // the history survives the kill: whole lines only, steps 1, 2, … with no gap
+    const stepsCsv = join(out, 'seed-1111/history-steps.csv');
+    const rows = (f: string) => readFileSync(f, 'utf8').split('\n').filter(Boolean).slice(1).map((l) => l.split(','));
+    const atKill = rows(stepsCsv);
+    expect(atKill.length).toBeGreaterThanOrEqual(16 * epochAtKill);
+    atKill.forEach((r, i) => {
+      expect(r).toHaveLength(6);
+      expect(Number(r[1])).toBe(i + 1);
+      expect(Number.isFinite(Number(r[2]))).toBe(true);
+    });
     // no --backend: the run continues on the backend run.json recorded (reference), so it stays exact
     expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).backend).toBe('reference');
     const r = await smcirc(['train', '--resume', out, '--quiet']);
@@ -118,6 +140,10 @@ describe('robustness', () => {
     const whole = join(tmp, 'uninterrupted');
     expect((await smcirc(['train', 'specs/smcir-tiny.smcir', ...REF, '--out', whole, '--max-epochs', '6', '--quiet'])).code).toBe(0);
     expect(readFileSync(join(out, 'results.csv'), 'utf8')).toBe(readFileSync(join(whole, 'results.csv'), 'utf8'));
+    // … and so does the history: the resumed run's steps and epochs equal the uninterrupted run's (timings apart)
+    const noTiming = (f: string, timingCols: number) => rows(f).map((r) => r.slice(0, r.length - timingCols).join(','));
+    expect(noTiming(stepsCsv, 1)).toEqual(noTiming(join(whole, 'seed-1111/history-steps.csv'), 1));
+    expect(noTiming(join(out, 'seed-1111/history-epochs.csv'), 2)).toEqual(noTiming(join(whole, 'seed-1111/history-epochs.csv'), 2));
   });
 
   test('weights that diverge while the loss is still finite stop the run before a checkpoint is overwritten', async () => {
