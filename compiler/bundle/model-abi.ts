@@ -26,7 +26,7 @@ export function describeModel(model: CompiledModel, overrides: string[] = []): M
     outputs: model.outputs.map((name) => ({ name, shape: [...ev.nodes[ev.outputs.get(name)!]!.shape.slice(1)] })),
     parameters: model.train.graph.params.map((p) => ({ name: p.name, shape: p.shape, init: p.init, frozen: p.frozen, group: p.group })),
     state: model.train.state.map((s) => ({ name: s.name, kind: s.kind, shape: s.shape })),
-    stats: model.evalStats.map((s) => ({ kind: s.kind, input: s.input, score: s.score })),
+    stats: model.evalStats.map((s) => ({ kind: s.kind, label: s.label, input: s.input, score: s.score })),
     batch: { train: model.settings.train.batch_size, forward: model.evalBatch },
   };
 }

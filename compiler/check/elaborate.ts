@@ -22,6 +22,8 @@ export interface ElaborateOptions {
 /** A batch statistic site: in population mode its value is the input `input`, and `score` is output for pass 1. */
 export interface StatSite {
   kind: 'mean' | 'std';
+  /** The block that computes it (e.g. `dmfd.rule_v`): names the score in reports and diagnostics. */
+  label: string;
   input: string;
   score: string;
 }
@@ -385,7 +387,7 @@ export class Elaborator {
     if (s.length !== 1) fail('SMC3001', `batch_${kind} takes a per-sample score of shape [B], got ${fmtShape(s)}`, span);
     if (this.opts.dmfdStats === 'population') {
       const k = this.stats.length;
-      const site: StatSite = { kind, input: statInput(k), score: scoreOutput(k) };
+      const site: StatSite = { kind, label: g.scope || 'model', input: statInput(k), score: scoreOutput(k) };
       this.stats.push(site);
       g.output(site.score, x);
       return g.atScope('', () => g.input(site.input, []));

@@ -223,7 +223,7 @@ const manifestShape = obj(
     spec: obj({ entry: str, sha256: str, overrides: arr(str), files: arr(str) }),
     settings: obj({ train: obj({ batch_size: count, seeds: arr(count), max_epochs: count, early_stop: count }), data: obj({ keys: rec(str) }), eval: obj({ batch_size: count, conditions: arr(str), dmfd_stats: str }) }),
     batch: obj({ train: count, forward: count }),
-    stats: arr(obj({ kind: str, input: str, score: str })),
+    stats: arr(obj({ kind: str, label: str, input: str, score: str })),
     inputs: arr(named),
     outputs: arr(named),
     parameters: arr(obj({ name: str, shape, init, frozen: bool, group: str })),

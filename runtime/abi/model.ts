@@ -37,6 +37,8 @@ export interface StateAbi {
 /** A population statistic the forward reads: the mean or population std of the per-sample output `score`. */
 export interface StatAbi {
   kind: 'mean' | 'std';
+  /** The block that computes the score (e.g. `dmfd.rule_v`): how reports and diagnostics name it. */
+  label: string;
   /** The forward's scalar input that receives it. */
   input: string;
   score: string;

@@ -5,7 +5,7 @@ import { applyCondition, applyFrameMissing, type ModalityArrays } from '../data/
 import { tokenIds } from '../train/data-source.js';
 import { mmsaRegressionMetrics, type MmsaRegressionMetrics } from '../metrics/mmsa-metrics.js';
 import type { Backend } from '../backends/backend.js';
-import { predictSplit } from './predict.js';
+import { predictSplit, type Predictions } from './predict.js';
 
 export interface ConditionResult {
   condition: string;
@@ -22,12 +22,17 @@ export const fraction = (s: Float32Array | undefined, f: (v: number) => boolean)
   return Math.round((c / s.length) * 1e4) / 1e4;
 };
 
-export async function evaluateConditions(model: ModelAbi, backend: Backend, split: ModalityArrays, conditions: string[], missingRate?: number): Promise<ConditionResult[]> {
+/** What one condition's evaluation saw: the (degraded) data and every prediction. */
+export type ConditionDetail = (condition: string, data: ModalityArrays, predictions: Predictions) => void;
+
+export async function evaluateConditions(model: ModelAbi, backend: Backend, split: ModalityArrays, conditions: string[], missingRate?: number, detail?: ConditionDetail): Promise<ConditionResult[]> {
   const out: ConditionResult[] = [];
   for (const cond of conditions) {
     let data: ModalityArrays = cond === 'LVA' ? split : applyCondition(split, cond, 'whole');
     if (missingRate !== undefined && missingRate > 0) data = applyFrameMissing(data, { rate: missingRate, text: tokenIds(model) ? 'tokens' : 'keep' });
-    const { outputs } = await predictSplit(model, backend, data);
+    const predictions = await predictSplit(model, backend, data);
+    const { outputs } = predictions;
+    detail?.(missingRate ? `${cond}@${missingRate}` : cond, data, predictions);
     const sv = outputs.get('state_v');
     const sa = outputs.get('state_a');
     out.push({

@@ -12,6 +12,8 @@ export interface Predictions {
   outputs: Map<string, Float32Array>;
   /** The population statistics used (empty in batch mode). */
   stats: Map<string, number>;
+  /** Per-sample DMFD scores behind the population statistics, by the block that computes them (e.g. `dmfd.rule_v`). */
+  scores: Map<string, Float32Array>;
 }
 
 async function pass(model: ModelAbi, backend: Backend, split: ModalityArrays, stats: Map<string, number>, want: (name: string) => boolean): Promise<Map<string, Float32Array>> {
@@ -32,12 +34,14 @@ async function pass(model: ModelAbi, backend: Backend, split: ModalityArrays, st
 
 export async function predictSplit(model: ModelAbi, backend: Backend, split: ModalityArrays): Promise<Predictions> {
   const stats = new Map<string, number>();
+  const byLabel = new Map<string, Float32Array>();
   if (model.stats.length) {
     // pass 1: the per-sample scores do not depend on the statistics, which are fed as zeros
     const zeros = new Map(model.stats.map((s) => [s.input, 0]));
     const scores = await pass(model, backend, split, zeros, isScoreOutput);
     for (const s of model.stats) {
       const x = scores.get(s.score)!;
+      if (!byLabel.has(s.label)) byLabel.set(s.label, x);
       let mean = 0;
       for (const v of x) mean += v;
       mean /= x.length;
@@ -50,5 +54,5 @@ export async function predictSplit(model: ModelAbi, backend: Backend, split: Mod
     }
   }
   const outputs = await pass(model, backend, split, stats, (n) => !isInternalName(n));
-  return { outputs, stats };
+  return { outputs, stats, scores: byLabel };
 }

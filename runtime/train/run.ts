@@ -4,6 +4,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix, sep } from 'node:path';
 import { specName, type ModelAbi } from '../abi/model.js';
+import { dmfdRecorder } from '../eval/dmfd-record.js';
 import type { Backend } from '../backends/backend.js';
 import { conditionCsv, conditionTable, evaluateConditions, METRIC_NAMES, type ConditionResult } from '../eval/conditions.js';
 import { loadWeights, trainSeed, type ProgressSink, type SeedRunResult } from './loop.js';
@@ -105,7 +106,9 @@ export async function trainRun(o: RunOptions): Promise<RunSummary> {
       const r = await trainSeed({ model, backend, data: o.data, seed, dir: join(dir, `seed-${seed}`), progress, resume: o.resume, maxSteps: o.maxSteps, maxEpochs: o.maxEpochs, specRef });
       seeds.push(r);
       await loadWeights(model, backend, r.bestCheckpoint);
-      const conditions = await evaluateConditions(model, backend, o.data.test, model.settings.eval.conditions);
+      const dmfd = dmfdRecorder(model.stats);
+      const conditions = await evaluateConditions(model, backend, o.data.test, model.settings.eval.conditions, undefined, dmfd.detail);
+      dmfd.write(join(dir, `seed-${seed}`));
       results.push({ seed, conditions });
       writeFileSync(join(dir, `seed-${seed}`, 'results.json'), `${JSON.stringify({ seed, best_epoch: r.bestEpoch, best_valid_l1: r.bestValidL1, conditions }, null, 2)}\n`);
       progress.message(`seed ${seed}: best epoch ${r.bestEpoch}, valid L1 ${r.bestValidL1.toFixed(4)}\n${conditionTable(conditions)}`);

@@ -50,6 +50,13 @@ describe('train → eval → diagnose (reference backend)', () => {
       expect(log).toMatch(new RegExp(`epoch ${epoch}: .*valid L1 ${Number(l1).toFixed(4)}`));
     }
     expect(readFileSync(join(run, 'seed-1111/history-steps.csv'), 'utf8').trim().split('\n')).toHaveLength(1 + 32);
+    // DMFD's decisions on the test split per condition: the scores named by their block, states, planted truth
+    const scores = readFileSync(join(run, 'seed-1111/dmfd-scores.csv'), 'utf8').trim().split('\n');
+    expect(scores[0]).toBe('id,condition,dmfd.rule_v,dmfd.rule_a,state_v,state_a,true_missing_v,true_missing_a');
+    expect(scores).toHaveLength(1 + 64 * 4);
+    const thresholds = JSON.parse(readFileSync(join(run, 'seed-1111/dmfd-thresholds.json'), 'utf8'));
+    expect(Object.keys(thresholds)).toEqual(['LVA', 'L', 'LV', 'LA']);
+    expect(thresholds.LVA['dmfd.rule_v'].std).toBeGreaterThan(0);
   });
 
   test('eval prints MMSA metrics per condition and writes JSON', async () => {
