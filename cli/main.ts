@@ -91,7 +91,8 @@ export function buildProgram(): Command {
     .command('eval')
     .description('MMSA metrics per test condition for a run folder or a checkpoint'))
     .option('--conditions <list>', 'modalities kept, e.g. L,LV,LA,LVA (default: eval.conditions)')
-    .addOption(new Option('--missing-rate <r>', 'also drop frames at this rate (MMSA/TFR-Net masks)').argParser(number))
+    .option('--missing-rate <r>', 'also drop frames (tokens for BERT ids) at this rate (MMSA/TFR-Net masks), or along a curve from:to:step with its AUILC')
+    .option('--mmsa-csv <file>', 'append the mean ± std over seeds as rows of MMSA’s results CSV')
     .option('--json <file>', 'write the results as JSON')
     .option('--csv <file>', 'write the results as CSV')
     .action(async (run: string, o) => {

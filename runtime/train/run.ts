@@ -5,6 +5,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { dirname, join, posix, sep } from 'node:path';
 import { specName, type ModelAbi } from '../abi/model.js';
 import { dmfdRecorder } from '../eval/dmfd-record.js';
+import { meanStd, seedTable } from '../eval/seeds.js';
 import type { Backend } from '../backends/backend.js';
 import { conditionCsv, conditionTable, evaluateConditions, METRIC_NAMES, type ConditionResult } from '../eval/conditions.js';
 import { loadWeights, trainSeed, type ProgressSink, type SeedRunResult } from './loop.js';
@@ -123,28 +124,3 @@ export async function trainRun(o: RunOptions): Promise<RunSummary> {
   return { dir, seeds, results, table };
 }
 
-function meanStd(results: RunSummary['results']): Record<string, Record<string, { mean: number; std: number }>> {
-  const out: Record<string, Record<string, { mean: number; std: number }>> = {};
-  const conds = results[0]?.conditions.map((c) => c.condition) ?? [];
-  for (const c of conds) {
-    out[c] = {};
-    for (const m of METRIC_NAMES) {
-      const xs = results.map((r) => r.conditions.find((x) => x.condition === c)!.metrics[m]);
-      const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
-      const std = Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / xs.length);
-      out[c]![m] = { mean: Math.round(mean * 1e4) / 1e4, std: Math.round(std * 1e4) / 1e4 };
-    }
-  }
-  return out;
-}
-
-/** The paper's style: accuracies and F1 ×100, MAE and Corr as they are, mean ± std over seeds. */
-export function seedTable(results: RunSummary['results']): string {
-  const ms = meanStd(results);
-  const cols = ['MAE', 'Corr', 'Has0_acc_2', 'Non0_acc_2', 'Has0_F1_score', 'Non0_F1_score', 'Mult_acc_7'] as const;
-  const scale = (m: string) => (m === 'MAE' || m === 'Corr' ? 1 : 100);
-  const rows = Object.entries(ms).map(([c, v]) => [c, ...cols.map((m) => `${(v[m]!.mean * scale(m)).toFixed(scale(m) === 1 ? 3 : 2)} ± ${(v[m]!.std * scale(m)).toFixed(scale(m) === 1 ? 3 : 2)}`)]);
-  const head = ['condition', ...cols];
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  return [head, ...rows].map((r) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ')).join('\n');
-}

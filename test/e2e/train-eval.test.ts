@@ -101,6 +101,18 @@ test('several seeds end with a mean ± std table', async () => {
   expect(res.seeds.map((s: { seed: number }) => s.seed)).toEqual([1111, 1112]);
   expect(res.mean_std.LVA.Corr.std).toBeGreaterThanOrEqual(0);
   expect(readFileSync(join(out, 'results.csv'), 'utf8').trim().split('\n').length).toBe(1 + 2 * 4);
+  // eval of the run evaluates every seed and prints mean ± std of all eight metrics; --seed picks one
+  const all = await smcirc(['eval', out, ...REF, '--conditions', 'LVA', '--json', join(tmp, 'seeds.json'), '--mmsa-csv', join(tmp, 'mmsa.csv')]);
+  expect(all.code, all.stderr).toBe(0);
+  expect(all.stdout).toContain('mean ± std over seeds 1111, 1112');
+  expect(all.stdout).toMatch(/Mult_acc_5/);
+  const j = JSON.parse(readFileSync(join(tmp, 'seeds.json'), 'utf8'));
+  expect(j.seeds.map((x: { seed: number }) => x.seed)).toEqual([1111, 1112]);
+  expect(j.mean_std.LVA.Corr).toEqual(res.mean_std.LVA.Corr); // the same numbers as training's own test evaluation
+  expect(readFileSync(join(tmp, 'mmsa.csv'), 'utf8').split('\n')[1]).toMatch(/^smcir-tiny,"\(\d+\.\d+, \d+\.\d+\)"/);
+  const one = await smcirc(['eval', out, ...REF, '--seed', '1112', '--conditions', 'LVA', '--json', join(tmp, 'seed1112.json')]);
+  expect(one.code).toBe(0);
+  expect(JSON.parse(readFileSync(join(tmp, 'seed1112.json'), 'utf8')).conditions[0].metrics).toEqual(res.seeds[1].conditions[0].metrics);
 });
 
 describe('robustness', () => {
