@@ -3,6 +3,7 @@
 // area under a metric-vs-missing-rate curve (AUILC: trapezoid rule over the rates, on the ×100 means, as EMT-DLFR).
 
 import { METRIC_NAMES, type ConditionResult } from './conditions.js';
+import { numpyRound } from '../metrics/round.js';
 
 export type SeedResults = { seed: number; conditions: ConditionResult[] }[];
 export type MeanStd = Record<string, Record<string, { mean: number; std: number }>>;
@@ -40,9 +41,9 @@ export function seedTable(results: SeedResults): string {
   return [head, ...rows].map((r) => r.map((c, i) => (i === 0 ? c.padEnd(w[i]!) : c.padStart(w[i]!))).join('  ')).join('\n');
 }
 
-/** Python's repr of a float rounded to 2 places (numpy 1.x scalars print the same): 70.0, 83.44, -0.5. */
+/** repr of a numpy-1.x float64 rounded to 2 places, as in a printed tuple: 70.0, 83.44, -0.5. */
 const py2 = (x: number): string => {
-  const r = Number(x.toFixed(2)); // the exact binary value rounded, as Python's round(x, 2)
+  const r = numpyRound(x, 2); // MMSA rounds numpy scalars: scale, round half to even, unscale
   const s = String(Object.is(r, -0) ? 0 : r);
   return /[.e]/.test(s) ? s : `${s}.0`;
 };
