@@ -6,7 +6,7 @@ import { diag, didYouMean, DiagnosticError, fail, type Diagnostic, type Span } f
 import { fmtShape, GraphBuilder, ShapeError, type Graph, type InitSpec, type SourceSpan } from '../ir/graph.js';
 import { bindArgs, FUNCTIONS, INITS, LAYERS, type Args, type BuildContext } from './builtins.js';
 import type { BlockDecl, Program } from './load.js';
-import { asDim, asInt, asNumber, asShape, describe, num, tensor, type Instance, type Value } from './values.js';
+import { asDim, asInt, asNumber, asShape, describe, num, tensor, toPlain, type Instance, type Value } from './values.js';
 import { scoreOutput, SEED_INPUT, statInput } from '../../runtime/abi/names.js';
 
 export interface ElaborateOptions {
@@ -36,6 +36,8 @@ export interface Elaborated {
   /** Top-level instances of the model with the parameters they own. */
   instances: { name: string; block: string; path: string }[];
   stats: StatSite[];
+  /** Every constant's value after imports and overrides (numbers, strings, booleans, lists), by name. */
+  constants: Record<string, unknown>;
   diagnostics: Diagnostic[];
 }
 
@@ -669,7 +671,15 @@ export class Elaborator {
     let loss: number | undefined;
     // A model that failed to elaborate would only produce follow-on errors in the loss.
     if (this.opts.withLoss && !this.diagnostics.some((d) => d.severity === 'error')) loss = this.buildLoss();
-    return { graph: this.g.build(), outputs: this.modelOutputs, loss, instances, stats: this.stats, diagnostics: this.diagnostics };
+    const constants: Record<string, unknown> = {};
+    for (const [name, decl] of this.program.consts) {
+      try {
+        constants[name] = toPlain(this.constValue(name, decl.name.span), name, decl.name.span);
+      } catch {
+        // a constant that does not evaluate to plain data (it is reported where it is used)
+      }
+    }
+    return { graph: this.g.build(), outputs: this.modelOutputs, loss, instances, stats: this.stats, constants, diagnostics: this.diagnostics };
   }
 
   private reportUnusedMembers(inst: Instance): void {
