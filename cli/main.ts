@@ -68,6 +68,7 @@ export function buildProgram(): Command {
     .option('--dump-wgsl <dir>', 'write the WGSL of every kernel to this folder')
     .option('--validate', 'run every GPU kernel against the reference interpreter and stop at the first that disagrees')
     .option('--recompile', 'with a bundle: compile its spec for this adapter instead of running the bundle’s own kernels')
+    .option('--init <member=folder>', 'start a member from pretrained weights, e.g. bert=path/to/bert-base-uncased (Hugging Face folder); repeatable', collect, [])
     .option('--quiet', 'print only the run folder')
     .action(async (spec: string | undefined, o, cmd: Command) => {
       const { runTrain } = await import('./commands/train.js');
@@ -108,6 +109,16 @@ export function buildProgram(): Command {
     .action(async (run: string, o) => {
       const { runDiagnose } = await import('./commands/diagnose.js');
       process.exitCode = await runDiagnose(run, o);
+    });
+
+  program
+    .command('report')
+    .description('one self-contained report.html (run.json fields, mean ± std table, figures) plus each figure as SVG, for one run or several side by side')
+    .argument('<runs...>', 'run folders from `smcirc train` (several: compared side by side, labelled by folder name)')
+    .option('-o, --out <dir>', 'output folder (default: <run>/report for one run, runs/report-<time> for several)')
+    .action(async (runs: string[], o: { out?: string }) => {
+      const { runReport } = await import('./commands/report.js');
+      process.exitCode = await runReport(runs, o);
     });
 
   program

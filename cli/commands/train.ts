@@ -12,6 +12,7 @@ import { loadRunData } from '../../runtime/train/data-source.js';
 import { existsSync } from 'node:fs';
 import { RUN_MANIFEST, trainRun } from '../../runtime/train/run.js';
 import { planResume, ResumeRefused, type ResumePlan } from '../../runtime/train/resume.js';
+import { loadInit, parseInit, type InitRecord, type LoadedInit } from '../../runtime/train/pretrained.js';
 import { UsageError } from '../errors.js';
 import { defaultRunDir, defaultSpec } from '../paths.js';
 import { terminalProgress } from '../progress.js';
@@ -34,6 +35,8 @@ export interface TrainCommandOptions {
   validate?: boolean;
   /** A bundle: compile its spec again for this adapter instead of running its own kernels. */
   recompile?: boolean;
+  /** Pretrained weights per member: `bert=path/to/bert-base-uncased`. */
+  init?: string[];
   quiet?: boolean;
 }
 
@@ -59,6 +62,21 @@ function modelFor(spec: string, overrides: string[], bundle: OpenedBundle | unde
   return { model: ownKernels ? bundle.model : describeModel(c, overrides), makeBackend: async () => (await openBackend(backend, c, opts)).backend };
 }
 
+/** `--init member=folder` (or, resuming, what run.json recorded, which must still have the same hash). */
+function pretrainedFor(model: ModelAbi, given: string[], recorded: InitRecord[]): LoadedInit[] {
+  const sources = given.map((g) => {
+    const s = parseInit(g);
+    if (!s) throw new UsageError(`--init ${g}: expected member=folder`, 'e.g. --init bert=path/to/bert-base-uncased (a Hugging Face folder with config.json and the weights)');
+    return { ...s, path: resolve(s.path) };
+  });
+  const loaded = [...sources, ...recorded].map((s) => loadInit(model, s));
+  recorded.forEach((r, i) => {
+    const now = loaded[sources.length + i]!.record.sha256;
+    if (now !== r.sha256) throw new UsageError(`the run started from ${r.file} with sha256 ${r.sha256}; that file now has ${now}`, 'restore the checkpoint the run was started with, or start a new run');
+  });
+  return loaded;
+}
+
 export async function runTrain(specArg: string | undefined, o: TrainCommandOptions): Promise<number> {
   let spec = specArg ?? defaultSpec();
   let overrides = o.set;
@@ -69,8 +87,9 @@ export async function runTrain(specArg: string | undefined, o: TrainCommandOptio
   let maxSteps = o.maxSteps;
   let bundle: OpenedBundle | undefined;
   let recorded: ResumePlan['backend'];
+  let resumedInit: InitRecord[] = [];
   if (o.resume) {
-    const given = [specArg && 'a spec', o.set.length && '--set', o.data && '--data', o.seed && '--seed', o.seeds && '--seeds'].filter((x): x is string => !!x);
+    const given = [specArg && 'a spec', o.set.length && '--set', o.data && '--data', o.seed && '--seed', o.seeds && '--seeds', o.init?.length && '--init'].filter((x): x is string => !!x);
     let plan: ResumePlan;
     try {
       plan = planResume(o.resume, given, { maxEpochs, maxSteps });
@@ -79,6 +98,7 @@ export async function runTrain(specArg: string | undefined, o: TrainCommandOptio
       throw e;
     }
     ({ spec, overrides, seeds, data: dataPath, maxEpochs, maxSteps, backend: recorded } = plan);
+    resumedInit = plan.init;
     dir = o.resume;
   } else if (isBundle(spec)) {
     const b = openBundle(spec);
@@ -99,6 +119,7 @@ export async function runTrain(specArg: string | undefined, o: TrainCommandOptio
   }
   const { model, makeBackend } = modelFor(spec, overrides, bundle, backendName, o);
   seeds ??= o.seeds ? parseSeeds(o.seeds) : o.seed ? parseSeeds(o.seed) : model.settings.train.seeds;
+  const init = pretrainedFor(model, o.init ?? [], resumedInit);
   const data = loadRunData(model, dataPath);
   const progress = terminalProgress(process.stderr, o.quiet);
   const runDir = dir ?? defaultRunDir(spec);
@@ -116,6 +137,7 @@ export async function runTrain(specArg: string | undefined, o: TrainCommandOptio
     resume: !!o.resume,
     maxSteps,
     maxEpochs,
+    init,
   });
   process.stdout.write(`${summary.dir}\n`);
   return 0;

@@ -57,6 +57,8 @@ export interface SeedRunOptions {
   maxEpochs?: number;
   /** The spec as the checkpoint metadata names it: a path relative to the seed folder (the run's own copy). */
   specRef?: string;
+  /** Pretrained values that replace the initialisation of these parameters (`--init`). */
+  pretrained?: ReadonlyMap<string, Float32Array>;
 }
 
 export interface SeedRunResult {
@@ -95,7 +97,9 @@ export async function trainSeed(o: SeedRunOptions): Promise<SeedRunResult> {
     badEpochs = m.badEpochs;
     progress.message(`resuming seed ${seed} after epoch ${startEpoch} (step ${step})`);
   } else {
-    state = initTrainState(model.state, initParams(model.parameters, seed));
+    const params = initParams(model.parameters, seed);
+    for (const [name, v] of o.pretrained ?? []) params.set(name, v);
+    state = initTrainState(model.state, params);
   }
   await backend.setState(state);
   mkdirSync(dir, { recursive: true });

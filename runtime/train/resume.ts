@@ -3,6 +3,7 @@
 
 import { join } from 'node:path';
 import { readRunManifest } from './run.js';
+import type { InitRecord } from './pretrained.js';
 
 export class ResumeRefused extends Error {
   constructor(
@@ -23,6 +24,8 @@ export interface ResumePlan {
   maxSteps?: number;
   /** The backend the run trained on (absent in runs from before it was recorded). */
   backend?: 'gpu' | 'reference';
+  /** Pretrained weights the run started from (loaded again, and checked against the recorded hash). */
+  init: InitRecord[];
 }
 
 /** What a resumed run continues with; `given` names the options that would change it (refused). */
@@ -40,5 +43,6 @@ export function planResume(dir: string, given: string[], limits: { maxEpochs?: n
     maxEpochs: limits.maxEpochs ?? man.max_epochs,
     maxSteps: limits.maxSteps ?? man.max_steps,
     backend: man.backend === 'gpu' || man.backend === 'reference' ? man.backend : undefined,
+    init: man.init ?? [],
   };
 }

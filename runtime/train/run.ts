@@ -5,6 +5,7 @@ import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } fr
 import { dirname, join, posix, sep } from 'node:path';
 import { specName, type ModelAbi } from '../abi/model.js';
 import { dmfdRecorder } from '../eval/dmfd-record.js';
+import type { InitRecord, LoadedInit } from './pretrained.js';
 import { meanStd, seedTable } from '../eval/seeds.js';
 import type { Backend } from '../backends/backend.js';
 import { conditionCsv, conditionTable, evaluateConditions, METRIC_NAMES, type ConditionResult } from '../eval/conditions.js';
@@ -26,6 +27,8 @@ export interface RunOptions {
   resume?: boolean;
   maxSteps?: number;
   maxEpochs?: number;
+  /** Pretrained weights of members (`--init`), recorded in run.json with their checkpoint's hash. */
+  init?: LoadedInit[];
 }
 
 export interface RunSummary {
@@ -57,6 +60,8 @@ export interface RunManifest {
   data: string;
   /** The backend the run trained on (`gpu` or `reference`): `--resume` keeps it, so a resumed run stays exact. */
   backend?: string;
+  /** Pretrained weights the run started from: member, folder, weights file, format, sha256. */
+  init?: InitRecord[];
   max_epochs?: number;
   max_steps?: number;
 }
@@ -92,10 +97,16 @@ export async function trainRun(o: RunOptions): Promise<RunSummary> {
   if (!o.resume || specEntry === undefined) {
     const spec = copySpec(model, dir);
     specEntry = spec;
-    const manifest: RunManifest = { spec, overrides: o.overrides, seeds: o.seeds, data: o.dataSource, backend: o.backend, max_epochs: o.maxEpochs, max_steps: o.maxSteps };
+    const manifest: RunManifest = { spec, overrides: o.overrides, seeds: o.seeds, data: o.dataSource, backend: o.backend, init: o.init?.map((i) => i.record), max_epochs: o.maxEpochs, max_steps: o.maxSteps };
     writeFileSync(join(dir, RUN_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
     writeFileSync(join(dir, 'hyperparameters.json'), `${JSON.stringify({ overrides: o.overrides, ...model.settings }, null, 2)}\n`);
     log(`spec ${specName(model)}, data ${o.dataSource}, seeds ${o.seeds.join(',')}, backend ${o.backend}`);
+  }
+  const pretrained = new Map<string, Float32Array>();
+  for (const i of o.init ?? []) {
+    for (const [k, v] of i.values) pretrained.set(k, v);
+    progress.message(`init ${i.record.member} from ${i.record.file} (${i.record.format}, sha256 ${i.record.sha256.slice(0, 12)}…, ${i.record.tensors} tensors)`);
+    if (i.warning) progress.message(`note: ${i.warning}`);
   }
   const seeds: SeedRunResult[] = [];
   const results: RunSummary['results'] = [];
@@ -104,7 +115,7 @@ export async function trainRun(o: RunOptions): Promise<RunSummary> {
     try {
       progress.message(`seed ${seed}: training on ${o.data.train.n} samples, validating on ${o.data.valid.n}`);
       const specRef = posix.join('..', ...specEntry.split(sep));
-      const r = await trainSeed({ model, backend, data: o.data, seed, dir: join(dir, `seed-${seed}`), progress, resume: o.resume, maxSteps: o.maxSteps, maxEpochs: o.maxEpochs, specRef });
+      const r = await trainSeed({ model, backend, data: o.data, seed, dir: join(dir, `seed-${seed}`), progress, resume: o.resume, maxSteps: o.maxSteps, maxEpochs: o.maxEpochs, specRef, pretrained });
       seeds.push(r);
       await loadWeights(model, backend, r.bestCheckpoint);
       const dmfd = dmfdRecorder(model.stats);

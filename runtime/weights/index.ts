@@ -4,6 +4,6 @@
 export { WeightsError, type WeightsErrorCode } from './errors.js';
 export { readHfBertFolder, readWeightsFile, readWeights, findWeightsFile, type HfFolder, type LoadedWeights, type WeightsFormat } from './hf-folder.js';
 export { parseBertConfig, readBertConfig, bertParameterShapes, type BertConfig } from './bert-config.js';
-export { mapCheckpointNames, HF_BERT_NAME_MAP, type NameMap, type RenameRule, type MapOptions, type MappedWeights } from './name-map.js';
+export { mapCheckpointNames, HF_BERT_NAME_MAP, SMCIR_BERT_NAME_MAP, type NameMap, type RenameRule, type MapOptions, type MappedWeights } from './name-map.js';
 export type { Tensor } from './torch-tensors.js';
 export { FileBytes } from './file-bytes.js';

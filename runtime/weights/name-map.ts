@@ -30,6 +30,16 @@ export const HF_BERT_NAME_MAP: NameMap = {
   knownUnused: ['pooler.{rest}', 'cls.{rest}', 'embeddings.position_ids'],
 };
 
+/** The same onto specs/lib/bert.smcir, where `output` is a keyword of the language and BertModel's `output`
+ *  members are named `out`. What `smcirc train --init <member>=<folder>` uses. */
+export const SMCIR_BERT_NAME_MAP: NameMap = {
+  rules: [
+    ...HF_BERT_NAME_MAP.rules,
+    { checkpoint: '{path}.output.{rest}', block: '{path}.out.{rest}', why: '`output` is a keyword of the .smcir language: specs/lib/bert.smcir names BertModel’s output members `out`' },
+  ],
+  knownUnused: HF_BERT_NAME_MAP.knownUnused,
+};
+
 interface Template {
   re: RegExp;
   fill: (groups: Record<string, string>) => string;
