@@ -3,7 +3,7 @@
 
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import type { Tensor } from '../../runtime/weights/index.js';
+import { WeightsError, type Tensor } from '../../runtime/weights/index.js';
 
 export const FIXTURES = join(import.meta.dirname, '../fixtures/bert');
 export const fixture = (...p: string[]): string => join(FIXTURES, ...p);
@@ -33,3 +33,14 @@ export const LEGACY_HEADER = pickle(
   '\x80\x02M\xe9\x03.',
   '\x80\x02}.',
 );
+
+/** The WeightsError `fn` throws (any other outcome fails the test). */
+export function error(fn: () => unknown): WeightsError {
+  try {
+    fn();
+  } catch (e) {
+    if (e instanceof WeightsError) return e;
+    throw e;
+  }
+  throw new Error('expected a WeightsError');
+}

@@ -12,21 +12,12 @@ import {
   type NameMap,
   type Tensor,
 } from '../../runtime/weights/index.js';
-import { fixture } from './helpers.js';
+import { fixture, error } from './helpers.js';
 
 const T = { timeout: 5_000 };
 const tiny = readHfBertFolder(fixture('tiny-legacy'));
 const targets = (prefix = 'bert.') => bertParameterShapes(tiny.config).map((p) => ({ name: prefix + p.name, shape: p.shape }));
 
-function error(fn: () => unknown): WeightsError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof WeightsError) return e;
-    throw e;
-  }
-  throw new Error('expected a WeightsError');
-}
 
 describe('the HF BERT name map', () => {
   it('maps the original checkpoint (bert. prefix, gamma/beta) onto BertModel names under the spec prefix', T, () => {

@@ -6,20 +6,11 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { reportError } from '../../cli/errors.js';
 import { FileBytes, readHfBertFolder, readWeights, WeightsError } from '../../runtime/weights/index.js';
-import { fixture, LEGACY_HEADER, pickle, uni } from './helpers.js';
+import { fixture, LEGACY_HEADER, pickle, uni, error } from './helpers.js';
 
 const T = { timeout: 5_000 };
 const PWNED = '/tmp/smcirc-pwned';
 
-function error(fn: () => unknown): WeightsError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof WeightsError) return e;
-    throw e;
-  }
-  throw new Error('expected a WeightsError');
-}
 
 /** A legacy checkpoint whose state-dict pickle is `body` (then an empty key list). */
 const legacy = (body: Uint8Array) => new FileBytes('hostile.bin', pickle(LEGACY_HEADER, body, '\x80\x02].'));

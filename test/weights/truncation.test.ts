@@ -6,19 +6,10 @@ import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FileBytes, readHfBertFolder, readWeights, readWeightsFile, WeightsError } from '../../runtime/weights/index.js';
-import { fixture } from './helpers.js';
+import { fixture, error } from './helpers.js';
 
 const T = { timeout: 8_000 };
 
-function error(fn: () => unknown): WeightsError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof WeightsError) return e;
-    throw e;
-  }
-  throw new Error('expected a WeightsError');
-}
 
 /** `bytes` with `find` replaced (first occurrence) by `repl` of the same length. */
 function patch(bytes: Buffer, find: string, repl: string): Buffer {
