@@ -3,6 +3,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { runCheck } from './commands/check.js';
 import { reportError } from './errors.js';
+import { SMCIRC_VERSION } from '../runtime/abi/version.js';
 
 const backendOption = () =>
   new Option('--backend <name>', 'auto (the GPU when Dawn finds an adapter, else the CPU), gpu (Dawn/WebGPU), or reference (CPU interpreter)')
@@ -26,7 +27,7 @@ const positiveInt = (v: string) => {
 export function buildProgram(): Command {
   const program = new Command('smcirc')
     .description('Compile .smcir specs of SMCIR multimodal sentiment models to WGSL, and train and evaluate them on a GPU through Dawn')
-    .version('0.1.0')
+    .version(SMCIRC_VERSION)
     .exitOverride()
     .showHelpAfterError('(run `smcirc help <command>` for usage)');
 

@@ -19,6 +19,8 @@ export interface CompiledModel {
   /** Evaluation forward for batch `evalBatch`. */
   eval: Graph;
   evalBatch: number;
+  /** Every constant's value after imports and overrides. */
+  constants: Record<string, unknown>;
   /** Population-statistics sites of the eval graph (empty with `dmfd_stats = "batch"`). */
   evalStats: StatSite[];
   /** Names of the model's outputs (pred, state_v, ...). */
@@ -95,6 +97,7 @@ export function compileModel(specPath: string, opts: CompileOptions = {}): Compi
     eval: ev.elaborated!.graph,
     evalBatch,
     evalStats: ev.elaborated!.stats,
+    constants: tr.elaborated!.constants,
     outputs: [...ev.elaborated!.outputs.keys()],
     inputs,
     diagnostics: [...tr.diagnostics, ...ev.diagnostics.filter((d) => !tr.diagnostics.some((t) => t.message === d.message))],

@@ -9,7 +9,8 @@ import type { ModelAbi } from '../../runtime/abi/model.js';
 import type { Backend } from '../../runtime/backends/backend.js';
 import { openBackend, resolveBackend, type BackendChoice, type BackendName } from '../../runtime/backends/index.js';
 import { loadRunData } from '../../runtime/train/data-source.js';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { RUN_MANIFEST, trainRun } from '../../runtime/train/run.js';
 import { planResume, ResumeRefused, type ResumePlan } from '../../runtime/train/resume.js';
 import { loadInit, parseInit, type InitRecord, type LoadedInit } from '../../runtime/train/pretrained.js';
@@ -60,6 +61,21 @@ function modelFor(spec: string, overrides: string[], bundle: OpenedBundle | unde
   const c = compiled!;
   const opts = { overrides, dumpWgslDir: o.dumpWgsl, validate: o.validate, bundle: ownKernels ? bundle.model : undefined };
   return { model: ownKernels ? bundle.model : describeModel(c, overrides), makeBackend: async () => (await openBackend(backend, c, opts)).backend };
+}
+
+/** sha256 of a data file (streamed), or of a converted folder's manifest (its chunks carry their own hashes). */
+function dataFileSha256(path: string): string | undefined {
+  const file = statSync(path).isDirectory() ? join(path, 'manifest.json') : path;
+  if (!existsSync(file)) return undefined;
+  const h = createHash('sha256');
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(1 << 22);
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest('hex');
 }
 
 /** `--init member=folder` (or, resuming, what run.json recorded, which must still have the same hash). */
@@ -138,6 +154,7 @@ export async function runTrain(specArg: string | undefined, o: TrainCommandOptio
     maxSteps,
     maxEpochs,
     init,
+    provenance: { command: process.argv.slice(2), dataSha256: dataPath ? dataFileSha256(dataPath) : undefined },
   });
   process.stdout.write(`${summary.dir}\n`);
   return 0;

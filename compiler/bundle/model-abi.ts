@@ -22,6 +22,7 @@ export function describeModel(model: CompiledModel, overrides: string[] = []): M
   return {
     spec: { entry, files, overrides },
     settings: model.settings,
+    constants: model.constants,
     inputs: model.inputs,
     outputs: model.outputs.map((name) => ({ name, shape: [...ev.nodes[ev.outputs.get(name)!]!.shape.slice(1)] })),
     parameters: model.train.graph.params.map((p) => ({ name: p.name, shape: p.shape, init: p.init, frozen: p.frozen, group: p.group })),

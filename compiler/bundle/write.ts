@@ -7,8 +7,9 @@ import type { ModelAbi } from '../../runtime/abi/model.js';
 import { specName } from '../../runtime/abi/model.js';
 import { MANIFEST_FILE, manifestDigest, modelToManifest, type BundleManifest } from '../../runtime/abi/manifest.js';
 import { generateGlue } from './glue.js';
+import { SMCIRC_VERSION } from '../../runtime/abi/version.js';
 
-export const GENERATOR = 'smcirc 0.1.0';
+export const GENERATOR = `smcirc ${SMCIRC_VERSION}`;
 
 export class BundleDirError extends Error {
   readonly code = 'SMC5036';

@@ -54,6 +54,7 @@ export interface BundleManifest {
   generator: string;
   spec: { entry: string; sha256: string; overrides: string[]; files: string[] };
   settings: Settings;
+  constants?: Record<string, unknown>;
   batch: { train: number; forward: number };
   stats: StatAbi[];
   inputs: { name: string; shape: number[] }[];
@@ -130,6 +131,7 @@ export function modelToManifest(m: ModelAbi, generator: string): { manifest: Bun
     generator,
     spec: { entry: m.spec.entry, sha256: specHash(m.spec.files), overrides: m.spec.overrides, files: [...m.spec.files.keys()].sort() },
     settings: m.settings,
+    constants: m.constants,
     batch: m.batch,
     stats: m.stats,
     inputs: [...m.inputs].map(([name, shape]) => ({ name, shape })),
@@ -249,6 +251,7 @@ export function manifestToModel(m: BundleManifest, read: (file: string) => strin
   const model: ModelAbi = {
     spec: { entry: m.spec.entry, files, overrides: m.spec.overrides },
     settings: m.settings,
+    constants: m.constants,
     inputs: new Map(m.inputs.map((i) => [i.name, i.shape])),
     outputs: m.outputs,
     parameters: m.parameters.map(({ size: _size, ...p }) => p),

@@ -82,6 +82,8 @@ export interface ModelAbi {
   /** The spec: its entry file and every source file, named relative to their common folder (`spec/…`). */
   spec: { entry: string; files: Map<string, string>; overrides: string[] };
   settings: Settings;
+  /** Every constant of the spec after imports and overrides (provenance; the programs already hold their effect). */
+  constants?: Record<string, unknown>;
   /** Data inputs and the target, without the batch axis. */
   inputs: Map<string, number[]>;
   /** Model outputs of the evaluation forward (pred, state_v, …), without the batch axis. */

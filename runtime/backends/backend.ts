@@ -14,6 +14,8 @@ export interface Backend {
   /** The evaluation forward on one eval batch; returns the model outputs (and population-statistics scores). */
   forward(batch: Tensors, stats: Map<string, number>): Promise<Tensors>;
   dispose(): Promise<void>;
+  /** What runs the steps, for run provenance (the adapter, or the interpreter). */
+  describe(): string;
 }
 
 /** A population statistic the forward reads; a missing one is a caller bug, not a silent zero. */

@@ -136,6 +136,11 @@ export class GpuBackend implements Backend {
     return { train: this.train.plan.dispatches.length, forward: this.fwd.plan.dispatches.length, kernels: this.train.plan.kernels.length + this.fwd.plan.kernels.length };
   }
 
+  describe(): string {
+    const a = this.ctx.adapter;
+    return `${[a.vendor, a.description || a.device, a.architecture].filter(Boolean).join(' / ')}${a.isSoftware ? ' (software)' : ''}`;
+  }
+
   async dispose(): Promise<void> {
     this.train.destroy();
     this.fwd.destroy();

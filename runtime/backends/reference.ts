@@ -41,4 +41,8 @@ export class ReferenceBackend implements Backend {
   }
 
   async dispose(): Promise<void> {}
+
+  describe(): string {
+    return 'CPU reference interpreter (f32)';
+  }
 }

@@ -1,10 +1,12 @@
 // A training run: the run folder (spec sources, resolved hyperparameters, log, per-seed checkpoints), one
 // training per seed, test metrics per condition with each seed's best weights, and the mean ± std table.
 
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix, sep } from 'node:path';
 import { specName, type ModelAbi } from '../abi/model.js';
 import { dmfdRecorder } from '../eval/dmfd-record.js';
+import { specHash } from '../abi/manifest.js';
+import { SMCIRC_VERSION } from '../abi/version.js';
 import type { InitRecord, LoadedInit } from './pretrained.js';
 import { meanStd, seedTable } from '../eval/seeds.js';
 import type { Backend } from '../backends/backend.js';
@@ -29,6 +31,8 @@ export interface RunOptions {
   maxEpochs?: number;
   /** Pretrained weights of members (`--init`), recorded in run.json with their checkpoint's hash. */
   init?: LoadedInit[];
+  /** The command line and the data file's sha256, for run.json. */
+  provenance?: { command: string[]; dataSha256?: string };
 }
 
 export interface RunSummary {
@@ -62,6 +66,17 @@ export interface RunManifest {
   backend?: string;
   /** Pretrained weights the run started from: member, folder, weights file, format, sha256. */
   init?: InitRecord[];
+  /** Provenance: what was actually used (written by runs of this version and later). */
+  smcirc?: string;
+  command?: string[];
+  spec_sha256?: string;
+  constants?: Record<string, unknown>;
+  settings?: unknown;
+  data_sha256?: string;
+  data_report?: unknown;
+  adapter?: string;
+  /** Each `--resume`: when, and with which command. */
+  resumed?: { at: string; command: string[] }[];
   max_epochs?: number;
   max_steps?: number;
 }
@@ -76,6 +91,18 @@ export function readRunManifest(dir: string): RunManifest | undefined {
   } catch (e) {
     throw new CheckpointError('SMC5015', `${p} is damaged (${(e as Error).message})`, 'the run folder cannot be resumed or evaluated as a run; evaluate a checkpoint directly with `smcirc eval <seed-N/best.safetensors> --spec <spec>`');
   }
+}
+
+/** Writes JSON through a temporary file and a rename: a reader never sees half a file. */
+function writeJsonAtomic(path: string, value: unknown): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
+  renameSync(tmp, path);
+}
+
+function updateManifest(dir: string, f: (m: RunManifest) => RunManifest): void {
+  const m = readRunManifest(dir);
+  if (m) writeJsonAtomic(join(dir, RUN_MANIFEST), f(m));
 }
 
 export async function trainRun(o: RunOptions): Promise<RunSummary> {
@@ -97,9 +124,16 @@ export async function trainRun(o: RunOptions): Promise<RunSummary> {
   if (!o.resume || specEntry === undefined) {
     const spec = copySpec(model, dir);
     specEntry = spec;
-    const manifest: RunManifest = { spec, overrides: o.overrides, seeds: o.seeds, data: o.dataSource, backend: o.backend, init: o.init?.map((i) => i.record), max_epochs: o.maxEpochs, max_steps: o.maxSteps };
-    writeFileSync(join(dir, RUN_MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
-    writeFileSync(join(dir, 'hyperparameters.json'), `${JSON.stringify({ overrides: o.overrides, ...model.settings }, null, 2)}\n`);
+    const settings = { ...model.settings, train: { ...model.settings.train, seeds: o.seeds, max_epochs: o.maxEpochs ?? model.settings.train.max_epochs } };
+    const r = o.data.report;
+    const manifest: RunManifest = {
+      spec, overrides: o.overrides, seeds: o.seeds, data: o.dataSource, backend: o.backend, init: o.init?.map((i) => i.record), max_epochs: o.maxEpochs, max_steps: o.maxSteps,
+      smcirc: SMCIRC_VERSION, command: o.provenance?.command, spec_sha256: specHash(model.spec.files), constants: model.constants, settings,
+      data_sha256: o.provenance?.dataSha256,
+      data_report: { format: r.format, protocol: r.protocol, numpy: r.numpyModules, dtypes: r.dtypes, neg_inf_replaced: r.negInfReplaced, non_finite: r.nonFinite, warnings: r.warnings },
+    };
+    writeJsonAtomic(join(dir, RUN_MANIFEST), manifest);
+    writeFileSync(join(dir, 'hyperparameters.json'), `${JSON.stringify({ overrides: o.overrides, constants: model.constants, ...settings }, null, 2)}\n`);
     log(`spec ${specName(model)}, data ${o.dataSource}, seeds ${o.seeds.join(',')}, backend ${o.backend}`);
   }
   const pretrained = new Map<string, Float32Array>();
@@ -108,10 +142,16 @@ export async function trainRun(o: RunOptions): Promise<RunSummary> {
     progress.message(`init ${i.record.member} from ${i.record.file} (${i.record.format}, sha256 ${i.record.sha256.slice(0, 12)}…, ${i.record.tensors} tensors)`);
     if (i.warning) progress.message(`note: ${i.warning}`);
   }
+  if (o.resume) updateManifest(dir, (m) => ({ ...m, resumed: [...(m.resumed ?? []), { at: new Date().toISOString(), command: o.provenance?.command ?? [] }] }));
   const seeds: SeedRunResult[] = [];
   const results: RunSummary['results'] = [];
+  let described = false;
   for (const seed of o.seeds) {
     const backend = await o.makeBackend();
+    if (!described) {
+      described = true;
+      updateManifest(dir, (m) => ({ ...m, adapter: backend.describe() }));
+    }
     try {
       progress.message(`seed ${seed}: training on ${o.data.train.n} samples, validating on ${o.data.valid.n}`);
       const specRef = posix.join('..', ...specEntry.split(sep));

@@ -33,7 +33,18 @@ describe('train → eval → diagnose (reference backend)', () => {
     expect(ck.metadata.epoch).toBe(bestLine?.[1]);
     expect(ck.metadata.spec).toBe('../spec/smcir-tiny.smcir');
     expect(existsSync(join(run, 'seed-1111', ck.metadata.spec!))).toBe(true);
-    expect(JSON.parse(readFileSync(join(run, 'run.json'), 'utf8')).backend).toBe('reference');
+    // provenance: what was actually used
+    const manifest = JSON.parse(readFileSync(join(run, 'run.json'), 'utf8'));
+    expect(manifest.backend).toBe('reference');
+    expect(manifest.adapter).toBe('CPU reference interpreter (f32)');
+    expect(manifest.smcirc).toBe(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+    expect(manifest.command).toEqual(['train', 'specs/smcir-tiny.smcir', '--backend', 'reference', '--out', run, '--max-epochs', '2', '--seed', '1111', '--quiet']);
+    expect(manifest.constants.eta).toBe(0.6);
+    expect(manifest.constants.d_L).toBe(16);
+    expect(manifest.settings.train.max_epochs).toBe(2); // after --max-epochs, not the spec's 12
+    expect(manifest.settings.train.seeds).toEqual([1111]);
+    expect(manifest.spec_sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(manifest.data_report.format).toBe('synthetic');
     const last = readSafetensors(join(run, 'seed-1111/last.safetensors'));
     expect(last.tensors.has('adam.m.head.out_proj.weight')).toBe(true);
     expect(readFileSync(join(run, 'results.csv'), 'utf8').split('\n')[0]).toBe('seed,condition,Has0_acc_2,Has0_F1_score,Non0_acc_2,Non0_F1_score,Mult_acc_5,Mult_acc_7,MAE,Corr,flagged_vision,flagged_audio,flagged_both');
