@@ -35,6 +35,8 @@ export interface EpochReport {
   best: boolean;
   samplesPerSecond: number;
   seconds: number;
+  /** An upper bound on the rest of the run (every epoch left, of this seed and the seeds after it), in seconds. */
+  runEtaSeconds?: number;
 }
 
 export interface ProgressSink {
@@ -57,6 +59,8 @@ export interface SeedRunOptions {
   maxEpochs?: number;
   /** The spec as the checkpoint metadata names it: a path relative to the seed folder (the run's own copy). */
   specRef?: string;
+  /** Seeds still to train after this one (for the run's ETA). */
+  seedsAfter?: number;
   /** Pretrained values that replace the initialisation of these parameters (`--init`). */
   pretrained?: ReadonlyMap<string, Float32Array>;
 }
@@ -121,7 +125,7 @@ export async function trainSeed(o: SeedRunOptions): Promise<SeedRunResult> {
       step++;
       const feeds = batchTensors(batch, B, target);
       if (t.inject_nan_at_step > 0 && step === t.inject_nan_at_step) feeds.get('text')![0] = Number.NaN;
-      if (firstStep) progress.message(`seed ${seed}: first step${backend.name === 'gpu' ? ' (compiles the kernels on first use)' : ''}…`);
+      if (firstStep && backend.name === 'gpu') progress.message(`seed ${seed}: first step (compiles the GPU kernels on first use)…`);
       const ts = performance.now();
       const { loss, gradNorm } = await backend.trainStep(feeds, stepSeed(seed, step));
       const stepSeconds = (performance.now() - ts) / 1000;
@@ -180,7 +184,8 @@ export async function trainSeed(o: SeedRunOptions): Promise<SeedRunResult> {
       flag_v: fraction(validOut.get('state_v'), (v) => v >= 1), flag_a: fraction(validOut.get('state_a'), (v) => v >= 1),
       best: improved ? 1 : 0, seconds: secs, samples_per_s: epochSps,
     });
-    progress.epoch({ epoch: epoch + 1, trainLoss: count ? sum / count : Number.NaN, validL1: l1, best: improved, samplesPerSecond: epochSps, seconds: secs });
+    const epochsLeft = maxEpochs - (epoch + 1) + (o.seedsAfter ?? 0) * maxEpochs;
+    progress.epoch({ epoch: epoch + 1, trainLoss: count ? sum / count : Number.NaN, validL1: l1, best: improved, samplesPerSecond: epochSps, seconds: secs, runEtaSeconds: epochsLeft * secs });
     if (badEpochs >= t.early_stop && t.early_stop > 0) {
       progress.message(`early stop: no validation improvement for ${badEpochs} epochs`);
       epoch++;

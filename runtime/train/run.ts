@@ -155,9 +155,10 @@ export async function trainRun(o: RunOptions): Promise<RunSummary> {
     try {
       progress.message(`seed ${seed}: training on ${o.data.train.n} samples, validating on ${o.data.valid.n}`);
       const specRef = posix.join('..', ...specEntry.split(sep));
-      const r = await trainSeed({ model, backend, data: o.data, seed, dir: join(dir, `seed-${seed}`), progress, resume: o.resume, maxSteps: o.maxSteps, maxEpochs: o.maxEpochs, specRef, pretrained });
+      const r = await trainSeed({ model, backend, data: o.data, seed, dir: join(dir, `seed-${seed}`), progress, resume: o.resume, maxSteps: o.maxSteps, maxEpochs: o.maxEpochs, specRef, pretrained, seedsAfter: o.seeds.length - 1 - o.seeds.indexOf(seed) });
       seeds.push(r);
       await loadWeights(model, backend, r.bestCheckpoint);
+      progress.message(`seed ${seed}: evaluating the best weights on the test split (${model.settings.eval.conditions.join(', ')})…`);
       const dmfd = dmfdRecorder(model.stats);
       const conditions = await evaluateConditions(model, backend, o.data.test, model.settings.eval.conditions, undefined, dmfd.detail);
       dmfd.write(join(dir, `seed-${seed}`));
