@@ -62,7 +62,7 @@ export function selectKernelConfig(adapter: AdapterFacts): KernelConfig {
     vectorize: true,
   };
   if (adapter.isSoftware) {
-    // shared/reference/lavapipe-performance.md: reg 4x8 wg16x4 best, row reductions 12x faster than workgroup ones.
+    // Measured on lavapipe (BENCHMARKS.md): reg 4x8 wg16x4 best, row reductions 12x faster than workgroup ones.
     // Our bench (BENCHMARKS.md) found 4x8 wg16x4 also beats 4x4 wg32 at N = 128, so there is no narrow tile here.
     return {
       ...base,
