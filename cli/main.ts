@@ -105,7 +105,8 @@ export function buildProgram(): Command {
   evaluating(program
     .command('diagnose')
     .description('per-sample DMFD states, the missing-rate summary (paper Fig. 3), and flag precision/recall on planted missingness'))
-    .option('--csv <file>', 'write per-sample states as CSV')
+    .option('--conditions <list>', 'modalities kept, e.g. L,LV,LA,LVA (default: LVA)')
+    .option('--csv <file>', 'write per-sample scores and states as CSV')
     .option('--json <file>', 'write the summary as JSON')
     .action(async (run: string, o) => {
       const { runDiagnose } = await import('./commands/diagnose.js');

@@ -63,7 +63,7 @@ describe('train → eval → diagnose (reference backend)', () => {
     expect(readFileSync(join(run, 'seed-1111/history-steps.csv'), 'utf8').trim().split('\n')).toHaveLength(1 + 32);
     // DMFD's decisions on the test split per condition: the scores named by their block, states, planted truth
     const scores = readFileSync(join(run, 'seed-1111/dmfd-scores.csv'), 'utf8').trim().split('\n');
-    expect(scores[0]).toBe('id,condition,dmfd.rule_v,dmfd.rule_a,state_v,state_a,true_missing_v,true_missing_a');
+    expect(scores[0]).toBe('id,condition,dmfd.rule_v,dmfd.rule_a,state_v,state_a,true_missing_v,true_missing_a,pred,label');
     expect(scores).toHaveLength(1 + 64 * 4);
     const thresholds = JSON.parse(readFileSync(join(run, 'seed-1111/dmfd-thresholds.json'), 'utf8'));
     expect(Object.keys(thresholds)).toEqual(['LVA', 'L', 'LV', 'LA']);
@@ -91,14 +91,21 @@ describe('train → eval → diagnose (reference backend)', () => {
 
   test('diagnose writes per-sample states and scores the flags against planted missingness', async () => {
     const csv = join(tmp, 'states.csv');
-    const r = await smcirc(['diagnose', run, ...REF, '--csv', csv]);
+    const json = join(tmp, 'diagnose.json');
+    const r = await smcirc(['diagnose', run, ...REF, '--csv', csv, '--conditions', 'LVA,LA', '--json', json]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/flagged missing: V \d+\.\d% {2}A \d+\.\d% {2}both \d+\.\d%/);
+    expect(r.stdout).toMatch(/^LVA: flagged missing: V \d+\.\d% {2}A \d+\.\d% {2}both \d+\.\d%/m);
+    expect(r.stdout).toMatch(/^LA: flagged missing/m);
     expect(r.stdout).toMatch(/vision vs planted: precision \d\.\d{3} {2}recall \d\.\d{3}/);
+    // the statistics are named by the block that computes them, not __stat0…
+    expect(r.stdout).toMatch(/^ {2}dmfd\.rule_v: mean \d+\.\d{4} {2}std \d+\.\d{4}$/m);
+    expect(r.stdout).not.toContain('__stat');
+    const j = JSON.parse(readFileSync(json, 'utf8'));
+    expect(Object.keys(j.statistics.LVA)).toEqual(['dmfd.rule_v', 'dmfd.rule_a']);
     const lines = readFileSync(csv, 'utf8').trim().split('\n');
-    expect(lines[0]).toBe('id,state_v,state_a,pred,label,true_missing_v,true_missing_a');
-    expect(lines.length).toBe(65);
-    for (const l of lines.slice(1)) expect(['0', '1', '2']).toContain(l.split(',')[1]);
+    expect(lines[0]).toBe('id,condition,dmfd.rule_v,dmfd.rule_a,state_v,state_a,true_missing_v,true_missing_a,pred,label');
+    expect(lines.length).toBe(1 + 2 * 64);
+    for (const l of lines.slice(1)) expect(['0', '1', '2']).toContain(l.split(',')[4]);
   });
 });
 
