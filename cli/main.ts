@@ -1,6 +1,6 @@
 // The `smcirc` command line: commander wiring of the subcommands; usage errors exit with code 2.
 
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runCheck } from './commands/check.js';
 import { reportError } from './errors.js';
 import { SMCIRC_VERSION } from '../runtime/abi/version.js';
@@ -13,14 +13,14 @@ const splitOption = () => new Option('--split <name>', 'which split to evaluate'
 const statsOption = () => new Option('--dmfd-stats <mode>', 'DMFD threshold statistics: over the whole split (population) or per batch').choices(['batch', 'population']);
 const number = (v: string) => {
   const n = Number(v);
-  if (!Number.isFinite(n)) throw new CommanderError(2, 'smcirc.usage', `expected a number, got "${v}"`);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, got "${v}"`);
   return n;
 };
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 const positiveInt = (v: string) => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new CommanderError(2, 'smcirc.usage', `expected a positive whole number, got "${v}"`);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`expected a positive whole number, got "${v}"`);
   return n;
 };
 

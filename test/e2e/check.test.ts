@@ -33,6 +33,17 @@ describe('smcirc check', () => {
     expect((await smcirc(['frobnicate'])).code).toBe(2);
   });
 
+  test.each([
+    [['train', '--max-steps', 'abc'], /argument 'abc' is invalid\. expected a positive whole number/],
+    [['train', '--max-steps', '0'], /expected a positive whole number, got "0"/],
+    [['train', '--max-epochs', '-1'], /expected a positive whole number, got "-1"/],
+    [['train', '--backend', 'cuda'], /argument 'cuda' is invalid\. Allowed choices are auto, gpu, reference/],
+  ])('a bad option value exits 2 with its message: %j', async (args, message) => {
+    const r = await smcirc(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+  });
+
   test('stdlib lists every layer and function the checker knows', async () => {
     const { FUNCTIONS, LAYERS } = await import('../../compiler/check/builtins.js');
     const r = await smcirc(['stdlib']);
