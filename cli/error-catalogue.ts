@@ -143,6 +143,18 @@ const RUNTIME: Record<string, Explanation> = {
     example: ['smcirc eval runs/<run-with-edited-run.json>'],
     fix: 'Restore run.json, or evaluate a checkpoint directly: `smcirc eval runs/<run>/seed-1111/best.safetensors --spec <spec>`.',
   },
+  SMC5016: {
+    title: 'not a run folder (no run.json)',
+    what: '`smcirc report` reads run folders written by `smcirc train`; the folder given has no run.json, so it holds no run (or is the wrong folder: a seed folder, a report folder, a bundle).',
+    example: ['smcirc report runs/smcir-tiny-20261127-050112/seed-1111'],
+    fix: 'Pass the run folder itself, the one `smcirc train` printed as "run folder: …" (it holds run.json, results.json and seed-N/).',
+  },
+  SMC5017: {
+    title: 'the run folder is in use by another training process',
+    what: 'Each run folder is claimed by one `smcirc train` at a time (run.lock holds its host and pid), so two processes never write the same run. A lock left by a process that was killed on this machine is taken over by the next `--resume`.',
+    example: ['smcirc train --out runs/a & smcirc train --out runs/a          # the second stops'],
+    fix: 'Wait for the other process, or choose another --out. If the owner ran on another machine and is gone, delete run.lock.',
+  },
   SMC5020: {
     title: 'the model has no DMFD state outputs (state_v, state_a)',
     what: '`smcirc diagnose` reports per-sample DMFD states, which it reads from the outputs `state_v` and `state_a`; the model has no such outputs.',

@@ -15,6 +15,7 @@ import { RUN_MANIFEST, trainRun } from '../../runtime/train/run.js';
 import { planResume, ResumeRefused, type ResumePlan } from '../../runtime/train/resume.js';
 import { loadInit, parseInit, type InitRecord, type LoadedInit } from '../../runtime/train/pretrained.js';
 import { UsageError } from '../errors.js';
+import { CheckpointError } from '../../runtime/train/safetensors.js';
 import { defaultRunDir, defaultSpec } from '../paths.js';
 import { terminalProgress } from '../progress.js';
 import { parseSeeds } from '../seeds.js';
@@ -126,7 +127,7 @@ export async function runTrain(specArg: string | undefined, o: TrainCommandOptio
     throw new UsageError('--recompile applies to a bundle', 'pass a bundle folder made by `smcirc compile`');
   }
   if (!o.resume && dir && existsSync(join(dir, RUN_MANIFEST))) {
-    throw new UsageError(`${dir} already holds a run`, `continue it with \`smcirc train --resume ${dir}\`, or choose another --out`);
+    throw new CheckpointError('SMC5017', `${dir} already holds a run`, `continue it with \`smcirc train --resume ${dir}\`, or choose another --out`);
   }
   const resumeOn = recorded && !o.backendGiven ? recorded : o.backend;
   const backendName = await resolveBackend(resumeOn, (l) => process.stderr.write(`${l}\n`));

@@ -6,6 +6,7 @@ import { dirname, join, posix, sep } from 'node:path';
 import { specName, type ModelAbi } from '../abi/model.js';
 import { dmfdRecorder } from '../eval/dmfd-record.js';
 import { specHash } from '../abi/manifest.js';
+import { claimRunFolder } from './run-lock.js';
 import { SMCIRC_VERSION } from '../abi/version.js';
 import type { InitRecord, LoadedInit } from './pretrained.js';
 import { meanStd, seedTable } from '../eval/seeds.js';
@@ -106,8 +107,19 @@ function updateManifest(dir: string, f: (m: RunManifest) => RunManifest): void {
 }
 
 export async function trainRun(o: RunOptions): Promise<RunSummary> {
+  const release = claimRunFolder(o.dir);
+  try {
+    if (!o.resume && existsSync(join(o.dir, RUN_MANIFEST))) {
+      throw new CheckpointError('SMC5017', `${o.dir} already holds a run`, `continue it with \`smcirc train --resume ${o.dir}\`, or choose another --out`);
+    }
+    return await trainClaimed(o);
+  } finally {
+    release();
+  }
+}
+
+async function trainClaimed(o: RunOptions): Promise<RunSummary> {
   const { model, dir } = o;
-  mkdirSync(dir, { recursive: true });
   const log = (line: string) => appendFileSync(join(dir, 'log.txt'), `${new Date().toISOString()} ${line}\n`);
   const progress: ProgressSink = {
     step: (i) => o.progress.step(i),

@@ -145,6 +145,18 @@ describe('robustness', () => {
     expect(readSafetensors(join(out, 'seed-1111/last.safetensors')).metadata.epoch).toBe('1');
   });
 
+  test('two trainings into one folder: exactly one runs, the other stops naming the folder', async () => {
+    const out = join(tmp, 'contended');
+    const args = ['train', 'specs/smcir-tiny.smcir', ...REF, '--out', out, '--max-epochs', '1', '--quiet'];
+    const [a, b] = await Promise.all([smcirc(args), smcirc(args)]);
+    expect([a.code, b.code].sort()).toEqual([0, 1]);
+    const loser = a.code === 1 ? a : b;
+    expect(loser.stderr).toMatch(/^error SMC5017: .*contended (is in use by another smcirc train|already holds a run)/m);
+    expect(noStackTrace(loser.stderr)).toBe(true);
+    expect(existsSync(join(out, 'run.lock'))).toBe(false); // released by the winner
+    expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).seeds).toHaveLength(1);
+  });
+
   test('a run killed mid-training resumes from its last checkpoint', async () => {
     const out = join(tmp, 'killed');
     const child = smcircBackground(['train', 'specs/smcir-tiny.smcir', ...REF, '--out', out, '--max-epochs', '6', '--quiet']);
@@ -193,8 +205,8 @@ describe('robustness', () => {
 
   test('a run folder is never overwritten, and a resume cannot change the run', async () => {
     const again = await smcirc(['train', 'specs/smcir-tiny.smcir', ...REF, '--out', run, '--max-steps', '1', '--quiet']);
-    expect(again.code).toBe(2);
-    expect(again.stderr).toContain(`error: ${run} already holds a run`);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain(`error SMC5017: ${run} already holds a run`);
     const changed = await smcirc(['train', '--resume', run, ...REF, '--set', 'hidden2=4', '--quiet']);
     expect(changed.code).toBe(2);
     expect(changed.stderr).toContain('--resume continues a run exactly as it was started');
