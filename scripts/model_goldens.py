@@ -1,8 +1,15 @@
-"""Whole-model golden for smcirc: a PyTorch mirror of the released SMCIR code (github.com/js257/SMCIR a080d77, as
+"""Whole-model goldens for smcirc: a PyTorch mirror of the released SMCIR code (github.com/js257/SMCIR a080d77, as
 described in the implementation reference §1-§9) at specs/smcir-tiny.smcir widths, loading our exported weights by
 parameter name. DMFD runs in numpy/sklearn on the current batch (B4 fixed); CMCG loops over the samples as the
-released code does. Called from torch_goldens.py for cases named model_*.
+released code does. Called from torch_goldens.py for cases named model_*:
+
+  model_tiny       specs/smcir-tiny.smcir: the text input is BERT's last hidden state [B, T_L, d_L]
+  model_bert_tiny  specs/smcir-bert-tiny.smcir: BERT in front (golden_common.BertModel, weights from the checkpoint
+                   in the request's meta, its embedding block under torch.no_grad as released), fed token ids
+                   [B, 3, T_L] (ids, attention mask, segment ids)
 """
+import os
+
 import numpy as np
 import torch
 import torch.nn as nn
@@ -10,7 +17,9 @@ import torch.nn.functional as F
 from sklearn.metrics import mutual_info_score
 from sklearn.metrics.pairwise import cosine_similarity
 
-from golden_common import Encoder
+from golden_common import BertModel, Encoder, load_bert_checkpoint, spec_bert_name
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
 
 # specs/smcir-tiny.smcir
 T_L, d_L, T_V, d_V, T_A, d_A = 8, 16, 12, 6, 10, 4
@@ -163,14 +172,20 @@ class Head(nn.Module):
 
 
 class SMCIR(nn.Module):
-    def __init__(self):
+    """`bert_cfg`: the model of smcir-bert.smcir, whose text input is token ids read by a BertModel."""
+
+    def __init__(self, bert_cfg=None):
         super().__init__()
+        if bert_cfg is not None:
+            self.bert = BertModel(bert_cfg)
         self.dmfd = DMFD()
         self.cmcg = CMCG()
         self.fusion = FinalFusion()
         self.head = Head()
 
     def forward(self, text, vision, audio):
+        if hasattr(self, 'bert'):  # the released text_bert path: the embeddings without gradient
+            text = self.bert(text[:, 0].long(), text[:, 1], text[:, 2].long(), freeze_embeddings=True)
         mv, ma, fv, fa = self.dmfd(text, vision, audio)
         v_hat, a_hat = self.cmcg(text, vision, audio, mv, ma)
         both = mv & ma
@@ -179,18 +194,39 @@ class SMCIR(nn.Module):
                 'vision_hat': v_hat, 'audio_hat': a_hat, 'F_v': fv, 'F_a': fa}
 
 
-def run(name, idx, t):
-    assert name == 'model_tiny', name
-    meta = idx['meta']
-    m = SMCIR()
+def spec_name(k):
+    """Our parameter name of a mirror parameter (BertModel's `output` members are `out` in our specs)."""
+    return spec_bert_name(k[len('bert.'):]) if k.startswith('bert.') else k
+
+
+def load_model(idx, t):
+    """The mirror with the request's parameters; BERT's from the checkpoint, checked against the request's (which
+    our side mapped from the same file through runtime/weights' name map)."""
+    bert = idx['meta'].get('bert')
+    cfg, bert_sd = load_bert_checkpoint(os.path.join(ROOT, bert['checkpoint']), bert['sha256']) if bert else (None, {})
+    m = SMCIR(cfg)
     want = {k[6:]: v for k, v in t.items() if k.startswith('param:')}
     sd = m.state_dict()
-    diff = set(sd) ^ set(want)
+    diff = {spec_name(k) for k in sd} ^ set(want)
     assert not diff, f'parameter names differ: {sorted(diff)}'
-    m.load_state_dict({k: torch.tensor(want[k]) for k in sd})
+    values = {}
+    for k in sd:
+        if k.startswith('bert.'):
+            values[k] = bert_sd[k[len('bert.'):]]
+            assert np.array_equal(values[k].numpy(), want[spec_name(k)]), f'{spec_name(k)} is not the checkpoint\'s {k}'
+        else:
+            values[k] = torch.tensor(want[k])
+    m.load_state_dict(values)
     m.eval()
+    return m
+
+
+def run(name, idx, t):
+    assert name in ('model_tiny', 'model_bert_tiny'), name
+    meta = idx['meta']
+    m = load_model(idx, t)
     x = {k[3:]: torch.tensor(v) for k, v in t.items() if k.startswith('in:')}
-    pmeta = meta['params']
+    pmeta = {k: meta['params'][spec_name(k)] for k, _ in m.named_parameters()}
     groups = {}
     for k, p in m.named_parameters():
         if pmeta[k]['frozen']:
@@ -200,6 +236,9 @@ def run(name, idx, t):
         g['params'].append(p)
     tr = meta['train']
     opt = torch.optim.Adam(list(groups.values()), lr=1e-3, eps=tr['eps'], betas=tuple(tr['betas']))
+    # the embedding block runs under torch.no_grad: its parameters stay in the optimizer with .grad None, which
+    # clip_grad_norm_ and Adam skip (no update, no weight decay, no state)
+    no_grad = {k for k, p in m.named_parameters() if k.startswith('bert.embeddings.')}
     res = {}
     for step in (1, 2):
         opt.zero_grad()
@@ -213,19 +252,17 @@ def run(name, idx, t):
             res['ref:F_a'] = out['F_a']
         loss.backward()
         params = [p for p in m.parameters() if p.requires_grad]
-        missing = [k for k, p in m.named_parameters() if p.requires_grad and p.grad is None]
-        assert not missing, f'parameters without gradient (torch would skip them in Adam): {missing}'
+        missing = {k for k, p in m.named_parameters() if p.requires_grad and p.grad is None}
+        assert missing == no_grad, f'parameters without gradient (torch skips them in Adam): {sorted(missing ^ no_grad)}'
         norm = torch.nn.utils.clip_grad_norm_(params, tr['maxGradNorm']) if tr['maxGradNorm'] else None
         res[f'step{step}:loss'] = np.array(loss.item())
         if norm is not None:
             res[f'step{step}:grad_norm'] = np.array(norm.item())
         opt.step()
-        if step == 1:
-            for k, p in m.named_parameters():
-                if p.requires_grad:
-                    res[f'step1:grad:{k}'] = p.grad.numpy().copy()
-                    res[f'step1:m:{k}'] = opt.state[p]['exp_avg'].numpy().copy()
-                    res[f'step1:v:{k}'] = opt.state[p]['exp_avg_sq'].numpy().copy()
         for k, p in m.named_parameters():
-            res[f'step{step}:param:{k}'] = p.detach().numpy().copy()
+            if step == 1 and p.grad is not None:
+                res[f'step1:grad:{spec_name(k)}'] = p.grad.numpy().copy()
+                res[f'step1:m:{spec_name(k)}'] = opt.state[p]['exp_avg'].numpy().copy()
+                res[f'step1:v:{spec_name(k)}'] = opt.state[p]['exp_avg_sq'].numpy().copy()
+            res[f'step{step}:param:{spec_name(k)}'] = p.detach().numpy().copy()
     return res

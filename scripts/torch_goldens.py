@@ -4,7 +4,8 @@
 Reads each request written by `npx vite-node scripts/golden_export.ts` (test/fixtures/goldens/<case>.json + .bin:
 inputs `in:<name>` and parameters `param:<name>` by PyTorch name), computes outputs `out:<name>`, gradients
 `grad:<name>` of sum(out * cot), and for train cases `step<k>:...` after each torch.optim.Adam step, and rewrites
-the fixture with the request plus the results. Usage: torch_goldens.py [case ...]
+the fixture with the request plus the results. The BERT cases (bert_tiny, model_bert_tiny) take BERT's weights from
+the committed checkpoint named in their meta, not from the request. Usage: torch_goldens.py [case ...]
 """
 import json
 import os
@@ -17,9 +18,10 @@ import torch.nn.functional as F
 from sklearn.metrics import mutual_info_score
 from sklearn.metrics.pairwise import cosine_similarity
 
-from golden_common import Encoder, future_mask
+from golden_common import BertModel, Encoder, future_mask, load_bert_checkpoint, spec_bert_name
 
-DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'test', 'fixtures', 'goldens')
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..')
+DIR = os.path.join(ROOT, 'test', 'fixtures', 'goldens')
 torch.manual_seed(0)
 
 
@@ -197,6 +199,34 @@ def dmfd_case(t):
             'out:MI_paper': MIp, 'out:S_paper': Sp.numpy(), 'out:std': np.array(Fs.std())}
 
 
+# ---- BERT encoder: Hugging Face's BertModel on the committed tiny checkpoint --------------------------------------
+
+def bert_case(idx, t):
+    """Last hidden state of test/goldens/bert-encoder.smcir's inputs and the gradient of sum(hidden * cot) for every
+    BertModel parameter, keyed by our spec names. BertModel's word embedding has padding_idx = pad_token_id, whose
+    row gets no gradient; `ref:grad_without_padding_idx:*` is that gradient from a plain nn.Embedding."""
+    meta = idx['meta']
+    cfg, sd = load_bert_checkpoint(os.path.join(ROOT, meta['checkpoint']), meta['sha256'])
+    m = BertModel(cfg)
+    m.load_state_dict(sd)
+    m.eval()
+    x = inputs(t, grad=False)
+    word = m.embeddings.word_embeddings
+    res = {}
+    for padding_idx in (word.padding_idx, None):
+        word.padding_idx = padding_idx
+        m.zero_grad(set_to_none=True)
+        hidden = m(x['ids'].long(), x['mask'], x['seg'].long())
+        (hidden * x['cot']).sum().backward()
+        if padding_idx is None:
+            res[f'ref:grad_without_padding_idx:{spec_bert_name("embeddings.word_embeddings.weight")}'] = word.weight.grad.numpy().copy()
+            continue
+        res['out:hidden'] = hidden.detach().numpy()
+        for k, p in m.named_parameters():
+            res[f'grad:{spec_bert_name(k)}'] = p.grad.numpy().copy()
+    return res
+
+
 # ---- Adam train steps ---------------------------------------------------------------------------------------------
 
 class AdamModel(nn.Module):
@@ -266,6 +296,8 @@ def main(argv):
             res = dmfd_case(t)
         elif name == 'adam_step':
             res = adam_case(idx, t)
+        elif name == 'bert_tiny':
+            res = bert_case(idx, t)
         elif name.startswith('model_'):
             import model_goldens  # whole-model goldens live next to this script
             res = model_goldens.run(name, idx, t)
