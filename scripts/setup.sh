@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Sets up smcirc on Debian bookworm: Mesa's lavapipe (software Vulkan for Dawn: mesa-vulkan-drivers >= 23 from
-# bookworm-backports, and libvulkan1) when no recent one is installed and we are root, then the npm dependencies
-# and the build (npm ci runs tsc); the last line says which Vulkan driver state it ended with. Command output is
-# captured before it is searched (under pipefail, `cmd | grep -q` fails whenever grep's early exit kills cmd with
-# SIGPIPE). The apt source paths can be moved with SMCIRC_APT_SOURCES_DIR and SMCIRC_APT_SOURCES_LIST (for tests).
+# bookworm-backports, and libvulkan1) when no recent one is installed and we are root, Debian's chromium likewise (for
+# the browser test of `smcirc report`, which skips without it and fails in CI), then the npm dependencies and the
+# build (npm ci runs tsc); the last two lines say whether chromium is installed and which Vulkan driver state it ended
+# with. Command output is captured before it is searched (under pipefail, `cmd | grep -q` fails whenever grep's early
+# exit kills cmd with SIGPIPE). The apt source paths can be moved with SMCIRC_APT_SOURCES_DIR and
+# SMCIRC_APT_SOURCES_LIST (for tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 export DEBIAN_FRONTEND=noninteractive
+apt_updated=
 sources_dir=${SMCIRC_APT_SOURCES_DIR:-/etc/apt/sources.list.d}
 sources_list=${SMCIRC_APT_SOURCES_LIST:-/etc/apt/sources.list}
 how="add bookworm-backports to the Suites: line of your Debian apt entry, apt-get update, then
@@ -68,6 +71,7 @@ elif [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null || ! command -v apt-
 else
   has_backports || add_backports
   apt-get update -q
+  apt_updated=1
   v=$(backports_candidate)
   if [ -n "$v" ] && dpkg --compare-versions "$v" ge 23; then
     apt-get install -y -q -t bookworm-backports mesa-vulkan-drivers libvulkan1
@@ -78,6 +82,19 @@ else
   fi
 fi
 
+# Chromium drives the browser test of `smcirc report` (report.html opened in headless Chromium); it is optional:
+# a failed install is a note, not a failed setup.
+if [ -n "$(installed chromium)" ]; then
+  :
+elif [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+  echo "note: no chromium; the browser test of \`smcirc report\` skips without it (as root: apt-get install chromium)." >&2
+elif { [ -n "$apt_updated" ] || apt-get update -q; } && apt-get install -y -q chromium; then
+  :
+else
+  echo "note: installing chromium failed; the browser test of \`smcirc report\` skips without it." >&2
+fi
+
+chromium=$(installed chromium)
 mesa=$(installed mesa-vulkan-drivers)
 lib=$(installed libvulkan1)
 if mesa_ok; then
@@ -97,4 +114,5 @@ if [ "$node_major" -lt 20 ]; then
 fi
 
 npm ci --no-audit --no-fund
+echo "chromium: ${chromium:-not installed (the browser test of smcirc report skips)}"
 echo "vulkan: $vulkan"

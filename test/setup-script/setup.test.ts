@@ -1,5 +1,5 @@
-// scripts/setup.sh's decisions, with stand-in apt-get, apt-cache, dpkg-query, dpkg, id, node and npm that log each
-// call. The script runs with PATH = the stand-ins + a folder of symlinks to a few plain tools (bash, sed, grep, awk,
+// scripts/setup.sh's decisions (Mesa from bookworm-backports, Debian's chromium), with stand-in apt-get, apt-cache,
+// dpkg-query, dpkg, id, node and npm that log each call. The script runs with PATH = the stand-ins + a folder of symlinks to a few plain tools (bash, sed, grep, awk,
 // dirname, cat), so no real package manager can be reached; apt sources live in a temp folder.
 
 import { spawn } from 'node:child_process';
@@ -21,6 +21,7 @@ function which(name: string): string {
 const BASH = which('bash');
 
 const BPO = '25.0.7-2~bpo12+1';
+const CHROMIUM = '143.0.7499.169-1~deb12u1';
 const DEB12 = '22.3.6-1+deb12u1';
 const SECURITY_STANZA = `Types: deb
 URIs: http://mirror.example/debian-security
@@ -61,6 +62,8 @@ interface Case {
   apt?: boolean; // apt-get and apt-cache on PATH (default true)
   mesa?: string; // installed mesa-vulkan-drivers version
   libvulkan1?: boolean;
+  chromium?: boolean; // Debian's chromium package installed
+  chromiumFails?: boolean; // apt-get install chromium fails (no network, a broken mirror)
   policy?: string; // apt-cache policy output
   debianSources?: string; // sources.list.d/debian.sources (absent when undefined)
   sourcesList?: string; // sources.list (absent when undefined)
@@ -103,6 +106,7 @@ function machine(c: Case) {
   writeFileSync(log, '');
   if (c.mesa) writeFileSync(join(state, 'mesa-vulkan-drivers'), c.mesa);
   if (c.libvulkan1) writeFileSync(join(state, 'libvulkan1'), '1.3.239.0-1');
+  if (c.chromium) writeFileSync(join(state, 'chromium'), CHROMIUM);
   writeFileSync(join(dir, 'policy.txt'), c.policy ?? '');
   if (c.debianSources !== undefined) writeFileSync(join(aptDir, 'sources.list.d/debian.sources'), c.debianSources);
   if (c.sourcesList !== undefined) writeFileSync(join(aptDir, 'sources.list'), c.sourcesList);
@@ -133,8 +137,13 @@ case $3 in ge) [ "$a" -ge "$b" ] ;; gt) [ "$a" -gt "$b" ] ;; lt) [ "$a" -lt "$b"
     standIn(
       'apt-get',
       `case " $* " in *' install '*)
-  case " $* " in *' -t bookworm-backports '*) echo '${BPO}' > '${state}/mesa-vulkan-drivers' ;; *) echo '${DEB12}' > '${state}/mesa-vulkan-drivers' ;; esac
-  echo 1.3.239.0-1 > '${state}/libvulkan1' ;;
+  case " $* " in *' mesa-vulkan-drivers '*)
+    case " $* " in *' -t bookworm-backports '*) echo '${BPO}' > '${state}/mesa-vulkan-drivers' ;; *) echo '${DEB12}' > '${state}/mesa-vulkan-drivers' ;; esac
+    echo 1.3.239.0-1 > '${state}/libvulkan1' ;;
+  esac
+  case " $* " in *' chromium '*)
+    ${c.chromiumFails ? "echo 'E: Unable to fetch some archives' >&2; exit 100" : `echo '${CHROMIUM}' > '${state}/chromium'`} ;;
+  esac ;;
 esac`,
     );
     standIn('apt-cache', `[ "$*" = 'policy mesa-vulkan-drivers' ] && exec cat '${join(dir, 'policy.txt')}'`);
@@ -174,8 +183,13 @@ esac`,
 }
 
 const INSTALL_BPO = 'apt-get install -y -q -t bookworm-backports mesa-vulkan-drivers libvulkan1';
+const INSTALL_CHROMIUM = 'apt-get install -y -q chromium';
 const READY = `vulkan: mesa-vulkan-drivers ${BPO} (bookworm-backports): lavapipe ready`;
+const CHROMIUM_READY = `chromium: ${CHROMIUM}`;
+const NO_CHROMIUM = 'chromium: not installed (the browser test of smcirc report skips)';
 const lastLine = (s: string) => s.trimEnd().split('\n').at(-1);
+/** The line before the last: chromium's state. */
+const chromiumLine = (s: string) => s.trimEnd().split('\n').at(-2);
 
 describe('scripts/setup.sh', () => {
   test('the stand-in PATH reaches no real package manager', async () => {
@@ -201,11 +215,12 @@ describe('scripts/setup.sh', () => {
 
     const r = await m.run();
     expect(r.code, r.stderr).toBe(0);
-    expect(r.apt).toEqual(['apt-get update -q', 'apt-cache policy mesa-vulkan-drivers', INSTALL_BPO]);
+    expect(r.apt).toEqual(['apt-get update -q', 'apt-cache policy mesa-vulkan-drivers', INSTALL_BPO, INSTALL_CHROMIUM]); // one update for both
     expect(r.debianSources).toBe(sources.replace('Suites:  bookworm   bookworm-updates  \n', 'Suites:  bookworm   bookworm-updates bookworm-backports\n'));
     expect(r.debianSources).toContain('Suites: bookworm-security\n'); // the security entry is left alone
     expect(r.stdout).toContain('added bookworm-backports to the Suites: line of');
     expect(r.log).toContain('npm ci --no-audit --no-fund');
+    expect(chromiumLine(r.stdout)).toBe(CHROMIUM_READY);
     expect(lastLine(r.stdout)).toBe(READY);
   });
 
@@ -220,37 +235,61 @@ describe('scripts/setup.sh', () => {
     const out = r.debianSources!.split('\n');
     expect(out.filter((l) => l.startsWith('Suites:'))).toEqual([`Suites: ${suites}`, ...(sources.includes(SECURITY_STANZA) ? ['Suites: bookworm-security'] : [])]);
     expect(out.filter((l) => !l.startsWith('Suites:'))).toEqual(sources.split('\n').filter((l) => !l.startsWith('Suites:')));
-    expect(r.apt.at(-1)).toBe(INSTALL_BPO);
+    expect(r.apt).toContain(INSTALL_BPO);
   });
 
   test('2. Mesa 22 installed: upgrades from backports (suite already listed: sources untouched)', async () => {
     const sources = debianSources('bookworm bookworm-updates bookworm-backports');
-    const m = machine({ mesa: DEB12, libvulkan1: true, debianSources: sources, policy: policy({ installed: DEB12, backports: true }) });
+    const m = machine({ mesa: DEB12, libvulkan1: true, chromium: true, debianSources: sources, policy: policy({ installed: DEB12, backports: true }) });
     const r = await m.run();
     expect(r.code, r.stderr).toBe(0);
-    expect(r.apt).toEqual(['apt-get update -q', 'apt-cache policy mesa-vulkan-drivers', INSTALL_BPO]);
+    expect(r.apt).toEqual(['apt-get update -q', 'apt-cache policy mesa-vulkan-drivers', INSTALL_BPO]); // chromium already there
     expect(r.debianSources).toBe(sources);
     expect(lastLine(r.stdout)).toBe(READY);
   });
 
-  test('3. Mesa 25 and libvulkan1 installed: no apt calls at all', async () => {
-    const m = machine({ mesa: BPO, libvulkan1: true, debianSources: debianSources() });
+  test('3. Mesa 25, libvulkan1 and chromium installed: no apt calls at all', async () => {
+    const m = machine({ mesa: BPO, libvulkan1: true, chromium: true, debianSources: debianSources() });
     const r = await m.run();
     expect(r.code, r.stderr).toBe(0);
     expect(r.apt).toEqual([]);
     expect(r.debianSources).toBe(debianSources());
     expect(r.stderr).toBe('');
     expect(r.log).toContain('npm ci --no-audit --no-fund');
+    expect(chromiumLine(r.stdout)).toBe(CHROMIUM_READY);
     expect(lastLine(r.stdout)).toBe(READY);
   });
 
-  test('4. no backports in the sources and none offered after update: prints how to add it, installs nothing', async () => {
+  test('3b. Mesa 25 installed, no chromium: updates once and installs chromium only', async () => {
+    const m = machine({ mesa: BPO, libvulkan1: true, debianSources: debianSources() });
+    const r = await m.run();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.apt).toEqual(['apt-get update -q', INSTALL_CHROMIUM]);
+    expect(r.debianSources).toBe(debianSources()); // no backports needed for chromium
+    expect(r.stderr).toBe('');
+    expect(chromiumLine(r.stdout)).toBe(CHROMIUM_READY);
+    expect(lastLine(r.stdout)).toBe(READY);
+  });
+
+  test('3c. installing chromium fails: a note, and setup goes on', async () => {
+    const m = machine({ mesa: BPO, libvulkan1: true, chromiumFails: true, debianSources: debianSources() });
+    const r = await m.run();
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.apt).toEqual(['apt-get update -q', INSTALL_CHROMIUM]);
+    expect(r.stderr).toContain('note: installing chromium failed; the browser test of `smcirc report` skips without it.');
+    expect(r.log).toContain('npm ci --no-audit --no-fund');
+    expect(chromiumLine(r.stdout)).toBe(NO_CHROMIUM);
+    expect(lastLine(r.stdout)).toBe(READY);
+  });
+
+  test('4. no backports in the sources and none offered after update: prints how to add it, installs no Mesa', async () => {
     // One-line sources.list only: the script names the line to add (from the user's own entry) and writes nothing.
     const list = '# bookworm\ndeb http://mirror.example/debian bookworm main\ndeb http://mirror.example/debian-security bookworm-security main\n';
     const m = machine({ sourcesList: list, policy: policy({ backports: false }) });
     const r = await m.run();
     expect(r.code, r.stderr).toBe(0);
-    expect(r.apt).toEqual(['apt-get update -q', 'apt-cache policy mesa-vulkan-drivers']); // no default Mesa 22: Dawn can't use it
+    // no default Mesa 22: Dawn can't use it; chromium comes from the main suite, with the same update
+    expect(r.apt).toEqual(['apt-get update -q', 'apt-cache policy mesa-vulkan-drivers', INSTALL_CHROMIUM]);
     expect(r.sourcesList).toBe(list);
     expect(r.debianSources).toBeUndefined();
     expect(r.stderr).toContain('is in the one-line format; to get a recent Mesa, add this line to it and rerun:');
@@ -270,6 +309,8 @@ describe('scripts/setup.sh', () => {
     expect(r.debianSources).toBe(debianSources());
     expect(r.stderr).toContain('no recent Vulkan driver found (mesa-vulkan-drivers >= 23 and libvulkan1)');
     expect(r.stderr).toContain('apt-get install -t bookworm-backports mesa-vulkan-drivers libvulkan1');
+    expect(r.stderr).toContain('note: no chromium; the browser test of `smcirc report` skips without it (as root: apt-get install chromium).');
+    expect(chromiumLine(r.stdout)).toBe(NO_CHROMIUM);
     expect(lastLine(r.stdout)).toBe(
       `vulkan: mesa-vulkan-drivers ${DEB12}, libvulkan1 1.3.239.0-1: no lavapipe; Dawn needs a GPU Vulkan driver, else only --backend reference will work`,
     );
@@ -282,6 +323,8 @@ describe('scripts/setup.sh', () => {
     expect(r.apt).toEqual([]);
     expect(r.debianSources).toBe(debianSources());
     expect(r.stderr).toContain('apt-get install -t bookworm-backports mesa-vulkan-drivers libvulkan1');
+    expect(r.stderr).toContain('note: no chromium;');
+    expect(chromiumLine(r.stdout)).toBe(NO_CHROMIUM);
     expect(lastLine(r.stdout)).toMatch(/^vulkan: mesa-vulkan-drivers not installed, .* only --backend reference will work$/);
   });
 
