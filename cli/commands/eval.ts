@@ -3,8 +3,9 @@
 // and a row of MMSA's results CSV. Deterministic: no shuffling, fixed batches; with population DMFD statistics
 // the result does not depend on the batch size.
 
-import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { appendFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { MISSING_CURVE_FILE } from '../../runtime/report/read-run.js';
 import { openBackend, resolveBackend, type BackendChoice } from '../../runtime/backends/index.js';
 import { conditionCsv, conditionTable, evaluateConditions, METRIC_NAMES, type ConditionResult } from '../../runtime/eval/conditions.js';
 import { auilc, meanStd, MMSA_CSV_HEADER, mmsaCsvRow, parseRates, seedTable, type SeedResults } from '../../runtime/eval/seeds.js';
@@ -68,6 +69,16 @@ export async function runEval(target: string, o: EvalCommandOptions): Promise<nu
   if (curve) out.push(`AUILC over rates ${rates![0]}…${rates![rates!.length - 1]} (trapezoid rule on the ×100 means)\n${curveTable(curve)}`);
   process.stdout.write(`${out.join('\n\n')}\n`);
   const base = points[0]!;
+  // a curve of a run folder is also kept per seed, for `smcirc report` (the first condition, values as measured)
+  if (rates && rates.length > 1 && statSync(target).isDirectory()) {
+    const cond = conditions[0]!;
+    for (const ck of run.checkpoints) {
+      const at = (p: CurvePoint) => p.seeds.find((s) => s.seed === ck.seed)!.conditions.find((c) => c.condition === cond)!.metrics;
+      const metrics = Object.fromEntries(METRIC_NAMES.map((m) => [m, points.map((p) => at(p)[m])]));
+      const area = Object.fromEntries(METRIC_NAMES.map((m) => [m, Math.round(auilc(rates, metrics[m]!.map((v) => 100 * v)) * 1e4) / 1e4]));
+      writeFileSync(join(dirname(ck.path), MISSING_CURVE_FILE), `${JSON.stringify({ condition: cond, rates, metrics, auilc: area }, null, 2)}\n`);
+    }
+  }
   if (o.json) {
     const json = {
       checkpoints: run.checkpoints, data: dataPath ?? 'synthetic', split: o.split, dmfd_stats: o.dmfdStats ?? run.model.settings.eval.dmfd_stats, batch_size: run.model.evalBatch,
