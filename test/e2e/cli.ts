@@ -42,3 +42,15 @@ export function smcircBackground(args: string[]) {
 
 /** No stack trace lines ("    at f (file:line)") in user-facing output. */
 export const noStackTrace = (s: string): boolean => !/^\s+at .+[:(]\d+/m.test(s);
+
+/** Runs `node <args>` to completion without blocking the test worker. */
+export function node(args: string[], opts: { cwd?: string } = {}): Promise<CliResult> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, args, { cwd: opts.cwd ?? ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}

@@ -6,8 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { readSafetensors } from '../../runtime/train/safetensors.js';
-import { spawnSync } from 'node:child_process';
-import { noStackTrace, ROOT, smcirc, smcircBackground } from './cli.js';
+import { node, noStackTrace, ROOT, smcirc, smcircBackground } from './cli.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'smcirc-e2e-'));
 const run = join(tmp, 'run');
@@ -277,7 +276,7 @@ describe('bundles', () => {
       'const loss = await model.trainStep({ text: f(B * 128), vision: f(B * 72), audio: f(B * 40), label: f(B) });',
       'console.log(Number.isFinite(loss) ? "ok" : "bad");',
     ].join('\n');
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
+    const r = await node(['--input-type=module', '-e', script]);
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe('ok');
   });

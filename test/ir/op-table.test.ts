@@ -2,7 +2,7 @@
 // on sample points, its VJP matches central differences in f64 (or it passes no gradient, as its record says), the
 // checker exposes exactly the `spec` ops with the record's doc, fusion folds exactly the `epilogue` ops into a
 // matmul, and a record without a VJP or a WGSL form (or a routine without a lowering) does not compile.
-import { execFileSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,7 +137,7 @@ describe('what the rest of the compiler reads of the table', () => {
       else expect(kernels.length, op).toBe(2);
     }
   });
-  it('a record without a VJP rule or a WGSL form, or a routine without a GPU lowering, is a type error', () => {
+  it('a record without a VJP rule or a WGSL form, or a routine without a GPU lowering, is a type error', async () => {
     const root = join(import.meta.dirname, '../..');
     const dir = mkdtempSync(join(tmpdir(), 'smcirc-ops-'));
     try {
@@ -150,12 +150,10 @@ describe('what the rest of the compiler reads of the table', () => {
         `export const R: RoutineDef = { name: 'r', shape: (s) => [...s[0]!], evaluate: () => new Float64Array(0), vjp: 'none', needs: 'contiguous' };`,
         '',
       ].join('\n'));
-      let out = '';
-      try {
-        execFileSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '--strict', '--skipLibCheck', '--target', 'es2022', '--module', 'nodenext', '--types', 'node', file], { cwd: root, encoding: 'utf8' });
-      } catch (e) {
-        out = String((e as { stdout?: string }).stdout);
-      }
+      // asynchronously: tsc takes seconds (a minute on a loaded machine), and a blocked worker misses vitest's RPC deadline
+      const out = await new Promise<string>((resolve) => {
+        execFile(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '--noEmit', '--strict', '--skipLibCheck', '--target', 'es2022', '--module', 'nodenext', '--types', 'node', file], { cwd: root, encoding: 'utf8' }, (_err, stdout) => resolve(String(stdout)));
+      });
       expect(out).toMatch(/bad-op\.ts\(2,.*Property 'vjp' is missing/);
       expect(out).toMatch(/bad-op\.ts\(3,.*Property 'wgsl' is missing/);
       expect(out).toMatch(/bad-op\.ts\(5,.*Property 'lower' is missing/);

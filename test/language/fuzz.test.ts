@@ -44,10 +44,12 @@ const ROUNDS = [20261127, 20261128, 20261129, 20261130];
 
 describe('front end under random mutation', () => {
   for (const seed of ROUNDS) {
-    test(`never throws, always answers with diagnostics or a graph (seed ${seed})`, () => {
+    test(`never throws, always answers with diagnostics or a graph (seed ${seed})`, async () => {
       let withErrors = 0;
-      fc.assert(
-        fc.property(fc.array(mutation, { minLength: 1, maxLength: 4 }), (muts) => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(mutation, { minLength: 1, maxLength: 4 }), async (muts) => {
+          // yield between cases: a long synchronous stretch would starve the test worker's RPC (vitest's 60 s deadline)
+          await new Promise((r) => setImmediate(r));
           const text = mutate(base, muts);
           const r = checkSpec(join(specs, 'smcir.smcir'), { text, overrides: tiny, batch: 2, withLoss: true, training: true });
           expect(Array.isArray(r.diagnostics)).toBe(true);
