@@ -124,6 +124,43 @@ export function buildProgram(): Command {
     });
 
   program
+    .command('sweep')
+    .description('train specs × data × grid values × seeds, one run folder per cell, in a local pool of processes or as a Slurm job array; rerun to continue')
+    .argument('[specs...]', '.smcir specs (rows of the table)')
+    .option('--out <dir>', 'sweep folder (required; the same command again continues it)')
+    .option('--seeds <list>', 'seeds: 1111-1115 or 1111,1112 (default: the first spec’s train.seeds)')
+    .option('--data <file>', 'MMSA pickle or converted folder, or `synthetic`; repeat for an axis over data sets (default: synthetic)', collect, [])
+    .option('--set <name=value>', 'override for every cell, as in `train` (a comma list stays one list value); repeatable', collect, [])
+    .option('--grid <name=v1,v2>', 'an axis: one cell per value (values split at | instead when one is itself a list); repeatable', collect, [])
+    .addOption(new Option('--jobs <n>', 'cells at once (default: cores/2 on the CPU interpreter, 1 on a GPU); with --slurm, array tasks at once').argParser(positiveInt))
+    .addOption(backendOption())
+    .addOption(new Option('--max-epochs <n>', 'cap the epochs of every cell').argParser(positiveInt))
+    .addOption(new Option('--max-steps <n>', 'stop every cell after n train steps (smoke tests)').argParser(positiveInt))
+    .option('--plan', 'write sweep.json and list the cells and their state; run nothing')
+    .option('--worker <dir>', 'claim and run cells of an existing sweep folder until none is left (what Slurm tasks run)')
+    .option('--slurm', 'write a job-array script (<out>/slurm/sweep.sbatch) whose tasks are workers, instead of running locally')
+    .option('--sbatch-arg <arg>', 'an #SBATCH option for the script, e.g. --sbatch-arg=--gres=gpu:1; repeatable', collect, [])
+    .option('--submit', 'with --slurm: submit the script with sbatch')
+    .option('--wait', 'with --submit: wait until the job array has ended, then summarise')
+    .action(async (specs: string[], o) => {
+      const { runSweep } = await import('./commands/sweep.js');
+      process.exitCode = await runSweep(specs, o);
+    });
+
+  program
+    .command('table')
+    .description('the paper-shaped table of a sweep: mean ± std over seeds per row, test condition and metric (Markdown, CSV or LaTeX)')
+    .argument('<sweep>', 'sweep folder from `smcirc sweep`')
+    .option('--metrics <list>', 'metrics (default: Has0_acc_2,Has0_F1_score,Mult_acc_7,MAE,Corr; `all` for all eight)')
+    .option('--conditions <list>', 'test conditions, e.g. LVA,L (default: all in the results)')
+    .addOption(new Option('--format <f>', 'md (default; csv or latex when -o ends in .csv or .tex)').choices(['md', 'csv', 'latex']))
+    .option('-o, --output <file>', 'write to a file instead of printing')
+    .action(async (dir: string, o) => {
+      const { runTable } = await import('./commands/table.js');
+      process.exitCode = runTable(dir, o);
+    });
+
+  program
     .command('inspect')
     .description('op counts by kind, the parameter table, and the forward and train-step graph sizes')
     .argument('<spec>', '.smcir file')

@@ -175,14 +175,14 @@ async function trainClaimed(o: RunOptions): Promise<RunSummary> {
       const conditions = await evaluateConditions(model, backend, o.data.test, model.settings.eval.conditions, undefined, dmfd.detail);
       dmfd.write(join(dir, `seed-${seed}`));
       results.push({ seed, conditions });
-      writeFileSync(join(dir, `seed-${seed}`, 'results.json'), `${JSON.stringify({ seed, best_epoch: r.bestEpoch, best_valid_l1: r.bestValidL1, conditions }, null, 2)}\n`);
+      writeJsonAtomic(join(dir, `seed-${seed}`, 'results.json'), { seed, best_epoch: r.bestEpoch, best_valid_l1: r.bestValidL1, conditions });
       progress.message(`seed ${seed}: best epoch ${r.bestEpoch}, valid L1 ${r.bestValidL1.toFixed(4)}\n${conditionTable(conditions)}`);
     } finally {
       await backend.dispose();
     }
   }
   const table = seedTable(results);
-  writeFileSync(join(dir, 'results.json'), `${JSON.stringify({ seeds: results, mean_std: meanStd(results) }, null, 2)}\n`);
+  writeJsonAtomic(join(dir, 'results.json'), { seeds: results, mean_std: meanStd(results) }); // a sweep takes its presence as "finished"
   writeFileSync(join(dir, 'results.csv'), results.map((r, i) => conditionCsv(r.conditions, { seed: r.seed }).split('\n').slice(i === 0 ? 0 : 1).join('\n')).join(''));
   if (results.length > 1) progress.message(`mean ± std over ${results.length} seeds (×100 for accuracies/F1, as in the paper)\n${table}`);
   return { dir, seeds, results, table };
