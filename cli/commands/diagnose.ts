@@ -24,6 +24,7 @@ export interface DiagnoseCommandOptions {
   conditions?: string;
   csv?: string;
   json?: string;
+  allowOtherSpec?: boolean;
 }
 
 export function flagScores(flags: ArrayLike<number>, truth: ArrayLike<number>): { precision: number; recall: number; f1: number; tp: number; fp: number; fn: number } {
@@ -72,7 +73,7 @@ export async function runDiagnose(target: string, o: DiagnoseCommandOptions): Pr
   const recorder = dmfdRecorder(run.abi.stats);
   const summaries: ConditionSummary[] = [];
   try {
-    await loadWeights(run.abi, backend, run.checkpoint);
+    await loadWeights(run.abi, backend, run.checkpoint, o.allowOtherSpec ? (m) => process.stderr.write(`warning: ${m}\n`) : undefined);
     await evaluateConditions(run.abi, backend, split, conditions, undefined, (cond, d, p) => {
       recorder.detail(cond, d, p);
       summaries.push(summarize(cond, d, p));

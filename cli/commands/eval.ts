@@ -29,6 +29,7 @@ export interface EvalCommandOptions {
   json?: string;
   csv?: string;
   mmsaCsv?: string;
+  allowOtherSpec?: boolean;
 }
 
 /** One point of a missing-rate curve: the results of every seed at that rate. */
@@ -50,7 +51,7 @@ export async function runEval(target: string, o: EvalCommandOptions): Promise<nu
   const points: CurvePoint[] = (rates ?? [0]).map((rate) => ({ rate, seeds: [] }));
   try {
     for (const ck of run.checkpoints) {
-      await loadWeights(run.abi, backend, ck.path);
+      await loadWeights(run.abi, backend, ck.path, o.allowOtherSpec ? (m) => process.stderr.write(`warning: ${m}\n`) : undefined);
       for (const p of points) {
         const rows: ConditionResult[] = await evaluateConditions(run.abi, backend, split, conditions, p.rate > 0 ? p.rate : undefined);
         p.seeds.push({ seed: ck.seed, conditions: rows.map((r) => ({ ...r, condition: r.condition.replace(/@.*$/, '') })) });

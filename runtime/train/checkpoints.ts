@@ -5,6 +5,7 @@
 import type { ModelAbi } from '../abi/model.js';
 import type { Backend, Tensors } from '../backends/backend.js';
 import { CheckpointError, readSafetensors } from './safetensors.js';
+import { specHash } from '../abi/manifest.js';
 
 export const MODEL_FILE = 'best.safetensors';
 export const LAST_FILE = 'last.safetensors';
@@ -53,8 +54,15 @@ export function checkpointState(tensors: Map<string, { shape: number[]; data: Fl
   return state;
 }
 
-/** Loads the parameters of a checkpoint into a backend (optimiser state is not needed to evaluate). */
-export async function loadWeights(model: ModelAbi, backend: Backend, path: string): Promise<void> {
+/** Loads the parameters of a checkpoint into a backend (optimiser state is not needed to evaluate). A checkpoint
+ *  that records another spec (its sha256) is refused, unless `otherSpec` says what to do with it instead. */
+export async function loadWeights(model: ModelAbi, backend: Backend, path: string, otherSpec?: (message: string) => void): Promise<void> {
   const ck = readSafetensors(path);
+  const recorded = ck.metadata.spec_sha256;
+  if (recorded && recorded !== specHash(model.spec.files)) {
+    const message = `${path} was trained with another spec (sha256 ${recorded.slice(0, 12)}…; this one is ${specHash(model.spec.files).slice(0, 12)}…)`;
+    if (!otherSpec) throw new CheckpointError('SMC5018', message, 'evaluate the run folder itself (it keeps its spec), pass the spec it was trained with, or add --allow-other-spec');
+    otherSpec(message);
+  }
   await backend.setState(checkpointState(ck.tensors, path, model.parameters.map((p) => ({ name: p.name, shape: p.shape }))));
 }

@@ -4,6 +4,8 @@
 
 import { existsSync, mkdirSync } from 'node:fs';
 import { TrainingHistory } from './history.js';
+import { specHash } from '../abi/manifest.js';
+import { removeOrphanTemps } from './safetensors.js';
 import { fraction, METRIC_NAMES } from '../eval/conditions.js';
 import { mmsaRegressionMetrics } from '../metrics/mmsa-metrics.js';
 import { join } from 'node:path';
@@ -107,6 +109,7 @@ export async function trainSeed(o: SeedRunOptions): Promise<SeedRunResult> {
   }
   await backend.setState(state);
   mkdirSync(dir, { recursive: true });
+  removeOrphanTemps(dir);
   const history = new TrainingHistory(dir, o.resume && existsSync(lastPath) ? { step, epoch: startEpoch } : undefined);
   // The first step of a seed also compiles the GPU kernels (lavapipe compiles each pipeline when it first runs):
   // throughput excludes it, and the progress says so.
@@ -168,7 +171,7 @@ export async function trainSeed(o: SeedRunOptions): Promise<SeedRunResult> {
     if (improved) {
       best = { l1, epoch };
       badEpochs = 0;
-      writeSafetensors(join(dir, MODEL_FILE), paramTensors(model, state, ['param']), { format: 'pt', epoch: String(epoch + 1), valid_l1: String(l1), seed: String(seed), spec: o.specRef ?? specName(model) });
+      writeSafetensors(join(dir, MODEL_FILE), paramTensors(model, state, ['param']), { format: 'pt', epoch: String(epoch + 1), valid_l1: String(l1), seed: String(seed), spec: o.specRef ?? specName(model), spec_sha256: specHash(model.spec.files) });
     } else {
       badEpochs++;
     }

@@ -1,7 +1,7 @@
 // safetensors files: read and write f32 tensors with string metadata; writes are atomic (temp file, fsync,
 // rename), so a kill or a full disk mid-write leaves the previous file intact.
 
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 
 export class CheckpointError extends Error {
@@ -73,7 +73,7 @@ export function decodeSafetensors(buf: Buffer, file = '<buffer>'): { tensors: Ma
 
 /** Writes `bytes` to `path` atomically. A failure (full disk, ...) leaves any previous file untouched. */
 export function writeFileAtomic(path: string, bytes: Buffer): void {
-  const tmp = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
+  const tmp = join(dirname(path), `.${basename(path)}${TMP_MARK}${process.pid}`);
   let fd: number | undefined;
   try {
     fd = openSync(tmp, 'w');
@@ -104,4 +104,25 @@ export function readSafetensors(path: string): ReturnType<typeof decodeSafetenso
     throw new CheckpointError('SMC5013', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'pass a run folder made by `smcirc train` or a .safetensors checkpoint');
   }
   return decodeSafetensors(buf, path);
+}
+
+const TMP_MARK = '.tmp-';
+
+/** Deletes temporary checkpoint files left in `dir` by processes that no longer run (a kill during a write). */
+export function removeOrphanTemps(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const m = /^\..+\.tmp-(\d+)$/.exec(n);
+    if (!m || Number(m[1]) === process.pid) continue;
+    try {
+      process.kill(Number(m[1]), 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ESRCH') rmSync(join(dir, n), { force: true });
+    }
+  }
 }

@@ -1,7 +1,7 @@
 // compile → train → eval → diagnose on smcir-tiny through the real CLI (reference backend, a few steps), plus
 // resume after a kill, a NaN stop, determinism of evaluation, and refusal of a changed bundle.
 
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
@@ -176,11 +176,15 @@ describe('robustness', () => {
       expect(Number(r[1])).toBe(i + 1);
       expect(Number.isFinite(Number(r[2]))).toBe(true);
     });
+    // a temporary checkpoint of a process killed while writing (pid gone) is cleaned up by the resume
+    const orphan = join(out, 'seed-1111/.last.safetensors.tmp-4194000');
+    writeFileSync(orphan, 'partial');
     // no --backend: the run continues on the backend run.json recorded (reference), so it stays exact
     expect(JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')).backend).toBe('reference');
     const r = await smcirc(['train', '--resume', out, '--quiet']);
     expect(r.code).toBe(0);
     expect(r.stderr).not.toContain('note:');
+    expect(existsSync(orphan)).toBe(false);
     const log = readFileSync(join(out, 'log.txt'), 'utf8');
     expect(log).toContain(`resuming seed 1111 after epoch ${epochAtKill}`);
     expect(Number(readSafetensors(last).metadata.epoch)).toBeGreaterThan(epochAtKill);
@@ -209,6 +213,23 @@ describe('robustness', () => {
     const changed = await smcirc(['train', '--resume', run, ...REF, '--set', 'hidden2=4', '--quiet']);
     expect(changed.code).toBe(2);
     expect(changed.stderr).toContain('--resume continues a run exactly as it was started');
+  });
+
+  test('a checkpoint is evaluated only with the spec it was trained with (unless --allow-other-spec)', async () => {
+    // the run's own spec, edited in a copy: same parameter names and shapes, another spec
+    const other = join(tmp, 'other-spec');
+    cpSync(join(run, 'spec'), other, { recursive: true });
+    const f = join(other, 'smcir-tiny.smcir');
+    writeFileSync(f, `${readFileSync(f, 'utf8')}\n# edited\n`);
+    const ck = join(run, 'seed-1111/best.safetensors');
+    const refused = await smcirc(['eval', ck, ...REF, '--spec', f, '--conditions', 'LVA']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^error SMC5018: .*best\.safetensors was trained with another spec/m);
+    const allowed = await smcirc(['eval', ck, ...REF, '--spec', f, '--conditions', 'LVA', '--allow-other-spec']);
+    expect(allowed.code).toBe(0);
+    expect(allowed.stderr).toMatch(/^warning: .*trained with another spec/m);
+    // the run folder itself, and the bare checkpoint with the run's own copy of the spec, are fine
+    expect((await smcirc(['eval', ck, ...REF, '--spec', join(run, 'spec/smcir-tiny.smcir'), '--conditions', 'LVA'])).code).toBe(0);
   });
 
   test('explain knows runtime codes too', async () => {
