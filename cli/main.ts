@@ -87,7 +87,8 @@ export function buildProgram(): Command {
       .addOption(splitOption())
       .addOption(new Option('--batch-size <n>', 'evaluation batch size').argParser(positiveInt))
       .addOption(statsOption())
-      .addOption(backendOption());
+      .addOption(backendOption())
+      .option('--allow-other-spec', 'evaluate a checkpoint that records another spec than the one given (with a warning)');
 
   evaluating(program
     .command('eval')
