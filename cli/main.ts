@@ -11,11 +11,6 @@ const backendOption = () =>
     .default('auto');
 const splitOption = () => new Option('--split <name>', 'which split to evaluate').choices(['test', 'valid', 'train']).default('test');
 const statsOption = () => new Option('--dmfd-stats <mode>', 'DMFD threshold statistics: over the whole split (population) or per batch').choices(['batch', 'population']);
-const number = (v: string) => {
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError(`expected a number, got "${v}"`);
-  return n;
-};
 
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 const positiveInt = (v: string) => {
