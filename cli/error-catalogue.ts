@@ -120,10 +120,10 @@ const RUNTIME: Record<string, Explanation> = {
     fix: 'Free some space, then `smcirc train --resume <run>` continues from the last checkpoint.',
   },
   SMC5012: {
-    title: 'a file could not be written',
-    what: 'A checkpoint, result or run file could not be written: the folder is read-only or not writable by you.',
-    example: ['smcirc train --out /read-only/run'],
-    fix: 'Choose a writable folder with `--out`.',
+    title: 'permission denied, or a read-only file system',
+    what: 'A file or folder could not be read or written: you lack the permission (EACCES, EPERM), or the file system is read-only (EROFS). The message names the operation and the path.',
+    example: ['smcirc train --out /read-only/run', 'smcirc compile specs/smcir-tiny.smcir -o /proc/sys/bundle'],
+    fix: 'Choose a writable folder (`--out`, `-o`, the output file of `--json`/`--csv`), or fix the permissions.',
   },
   SMC5013: {
     title: 'a checkpoint could not be read',
@@ -154,6 +154,12 @@ const RUNTIME: Record<string, Explanation> = {
     what: 'Each run folder is claimed by one `smcirc train` at a time (run.lock holds its host and pid), so two processes never write the same run. A lock left by a process that was killed on this machine is taken over by the next `--resume`.',
     example: ['smcirc train --out runs/a & smcirc train --out runs/a          # the second stops'],
     fix: 'Wait for the other process, or choose another --out. If the owner ran on another machine and is gone, delete run.lock.',
+  },
+  SMC5018: {
+    title: 'a checkpoint trained with another spec',
+    what: 'The checkpoint records the sha256 of the spec it was trained with, and the spec given now differs (another file, or an edited one), even if its parameter names and shapes happen to match.',
+    example: ['smcirc eval runs/a/seed-1111/best.safetensors --spec specs/ablations/table3-no-msse.smcir          # trained with smcir-tiny'],
+    fix: 'Evaluate the run folder itself (it keeps its own copy of the spec), or pass the spec it was trained with; `--allow-other-spec` evaluates anyway, with a warning.',
   },
   SMC5020: {
     title: 'the model has no DMFD state outputs (state_v, state_a)',
@@ -217,6 +223,42 @@ const RUNTIME: Record<string, Explanation> = {
   SMC5045: { title: 'a checkpoint tensor has another shape than the spec’s parameter', what: 'A checkpoint tensor maps to a spec parameter but its shape differs (e.g. [8, 16] for [16, 8]): the checkpoint was trained with other widths, or the tensor is stored transposed.', example: ['bert-large-uncased weights for a spec with hidden size 768'], fix: 'Make the spec’s widths match the checkpoint’s config.json (hidden_size, intermediate_size, vocab_size, max_position_embeddings, …), or use the matching checkpoint.' },
   SMC5046: { title: 'the checkpoint has tensors the spec does not use', what: 'A checkpoint tensor is neither used by the spec nor known to be unused (the pooler and the pre-training heads are), e.g. a fine-tuned `classifier.*` head; or two checkpoint tensors map to the same parameter.', example: ['a BertForSequenceClassification checkpoint (with classifier.weight) for a spec that holds only BertModel'], fix: 'Allow unexpected tensors (they are then listed in the one warning line), add them to the name map’s known-unused list, or keep one copy of a tensor saved under two names.' },
   SMC5047: { title: 'config.json is invalid', what: 'The model folder’s config.json is not valid JSON, lacks a field that fixes the architecture (hidden_size, num_hidden_layers, num_attention_heads, intermediate_size, vocab_size), or has a field of the wrong type or value.', example: ['{"hidden_size": 768, "num_attention_heads": 12}          # no num_hidden_layers'], fix: 'Use the config.json that came with the weights (Hugging Face BertConfig fields).' },
+  SMC5050: {
+    title: 'no such file or folder',
+    what: 'A file or folder that a command reads, or the folder an output file goes in, does not exist (ENOENT). The message names the operation and the path.',
+    example: ['smcirc eval runs/<run> --csv missing-folder/results.csv'],
+    fix: 'Check the path; create the folder an output file goes in first (`mkdir -p missing-folder`).',
+  },
+  SMC5051: {
+    title: 'a folder where a file is needed, or a file where a folder is needed',
+    what: 'An output path names an existing folder where a file is written (EISDIR, e.g. `--json runs/`), or a part of a path is a file where a folder is needed (ENOTDIR, e.g. `--out results.csv/run` or `--dump-wgsl` onto a file).',
+    example: ['smcirc eval runs/<run> --json runs/', 'smcirc train --dump-wgsl README.md'],
+    fix: 'Give a file name for file outputs (`--json out/results.json`) and a folder (new or existing) for folder outputs (`--out`, `-o`, `--dump-wgsl`).',
+  },
+  SMC5052: {
+    title: 'the path already exists (or a folder is not empty)',
+    what: 'A file or folder was to be created where one already exists (EEXIST), or a folder to be replaced is not empty (ENOTEMPTY).',
+    example: ['smcirc compile specs/smcir-tiny.smcir -o build/x          # while another process writes build/x'],
+    fix: 'Choose a new path, or remove what is there.',
+  },
+  SMC5053: {
+    title: 'a path cannot be resolved (too long, or a loop of symbolic links)',
+    what: 'The path, or a name in it, is longer than the file system allows (ENAMETOOLONG: names have at most 255 bytes), or following its symbolic links goes round in a loop (ELOOP).',
+    example: ['smcirc train --out runs/$(printf "x%.0s" {1..300})'],
+    fix: 'Shorten the path, or fix the symbolic links on it.',
+  },
+  SMC5054: {
+    title: 'another file-system error',
+    what: 'A file-system call failed for a reason other than the common ones (for example EBUSY, EMFILE, EIO or EINVAL). The message names the operation, the path and Node\'s error code.',
+    example: ['smcirc train --out /mnt/failing-disk/run          # EIO'],
+    fix: 'Look up the error code, check the disk and the path, then rerun (`--resume` continues a run from its last checkpoint).',
+  },
+  SMC5055: {
+    title: 'out of memory or stack',
+    what: 'An allocation failed or a recursion ran out of stack outside the bounded paths: an input (a spec, `--set` values, data shapes, a checkpoint) is far larger or deeper than smcirc expects. The front end bounds its inputs (compiler/check/limits.ts); this is the last line of defence.',
+    example: ['smcirc train --data huge-shapes.pkl          # arrays whose shapes claim terabytes'],
+    fix: 'Check the sizes in the spec, the `--set` values and the data; if they are sensible, report it with the command (SMCIRC_DEBUG=1 adds the stack).',
+  },
   SMC6001: {
     title: 'a data file cannot be opened or read',
     what: 'The file given with `--data` does not exist or cannot be read.',
@@ -246,6 +288,12 @@ const RUNTIME: Record<string, Explanation> = {
     what: 'The file\'s SHA-256 differs from the one MMSA publishes for it: a corrupt download or another version of the file.',
     example: ['loadMmsaPickle("unaligned_50.pkl", { sha256: "…" })          # from code, with a known checksum'],
     fix: 'Download the file again (MMSA\'s Google Drive copies are known good).',
+  },
+  SMC6006: {
+    title: 'the data path is not a regular file (a FIFO, a device, a socket, a /proc file)',
+    what: 'The file given with `--data` (or to `data convert`) is a named pipe, a device such as /dev/zero, a socket, or a file under /proc, /sys or /dev. Opening a pipe blocks until something writes to it and a device may never end, so smcirc checks with `stat` and refuses it before opening it.',
+    example: ['smcirc train --data /dev/zero', 'mkfifo p.pkl && smcirc train --data p.pkl'],
+    fix: 'Pass the MMSA pickle itself (a regular file) or a folder from `smcirc data convert`; save streamed data to a file first.',
   },
   SMC6010: {
     title: 'a split (train/valid/test) is missing',
@@ -289,11 +337,29 @@ const RUNTIME: Record<string, Explanation> = {
     example: ['data { text = "text_bert"  text_vocab = 30522 }   # with a text_bert made for another vocabulary'],
     fix: 'Use ids from the vocabulary the spec’s BERT was trained with (bert-base-uncased: 30522), or set `text_vocab` to the checkpoint’s vocab_size.',
   },
+  SMC6017: {
+    title: 'NaN or infinite labels or features',
+    what: 'A label or a feature value is NaN or infinite. smcirc checks every split (train, valid, test) when it loads the data, and names the split, the key, the row (with its id) and, for features, the time step and feature; only -inf in audio is replaced by 0, as MMSA does (and counted in the load report). Without the check a NaN would surface only after training, in the test metrics.',
+    example: ['smcirc train --data with-nan-labels.pkl          # test.regression_labels: row 3 (id "vid_7$_$2") is NaN'],
+    fix: 'Fix or drop the samples the message names (e.g. `np.nan_to_num` on features, drop rows with NaN labels) and save the pickle again.',
+  },
   SMC6020: {
     title: 'a converted (chunked) data folder is missing or inconsistent',
     what: 'A folder was given as `--data` that is not a converted dataset (no manifest.json), or its chunks do not match its manifest, or `data convert` would overwrite an existing one.',
     example: ['smcirc train --data MOSEI/          # the folder that holds Processed/unaligned_50.pkl'],
-    fix: 'Point `--data` at the pickle itself or at a folder made by `smcirc data convert <pickle> <dir>`; convert again (`smcirc data convert --overwrite`) if the folder is damaged.',
+    fix: 'Point `--data` at the pickle itself or at a folder made by `smcirc data convert <pickle> <dir>`; convert again (`smcirc data convert --overwrite <pickle> <dir>`) if the folder is damaged or was converted by an older smcirc.',
+  },
+  SMC6021: {
+    title: 'a file of a converted folder was changed after conversion (sha256 mismatch)',
+    what: '`smcirc data convert` records the sha256 of every file it writes in the folder\'s manifest.json; a file is checked when it is first read (a chunk on its first row read). This one no longer matches: it was edited, zeroed, truncated and refilled, or damaged on disk. A folder converted by an older smcirc (without checksums) is refused as SMC6020.',
+    example: ['dd if=/dev/zero of=mosei/train/text.00000.f32 bs=1k count=1 conv=notrunc && smcirc train --data mosei/'],
+    fix: 'Convert the pickle again: `smcirc data convert --overwrite <pickle> <dir>`.',
+  },
+  SMC6022: {
+    title: 'a converted folder\'s manifest names a file outside the folder',
+    what: 'Every file a converted folder\'s manifest.json names must be a plain `<split>/<file>` inside the folder (no `..`, no absolute path) and a regular file, not a symbolic link; otherwise an edited manifest could make smcirc read any file on the machine (`../../../etc/passwd`).',
+    example: ['"ids": "../../../etc/passwd"          # in mosei/manifest.json'],
+    fix: 'Convert the pickle again (`smcirc data convert --overwrite <pickle> <dir>`) instead of editing manifest.json.',
   },
   SMC6030: {
     title: 'bad arguments to a data, metrics or protocol function',

@@ -38,6 +38,24 @@ export const CATALOGUE = {
     example: ['const d = 4 *          # SMC1003: expected an expression; the gap is SMC1004 where it is used'],
     fix: 'Complete the expression (`const d = 4 * 2`): fix the syntax error next to it and this one goes away.',
   },
+  SMC1005: {
+    title: 'spec too large (a file, all files together, or too many imports)',
+    what: 'A spec file is larger than 1 MiB, the files of one spec (the entry and its imports) hold more than 8 MiB together, more than 256 files are loaded, or imports nest more than 64 deep. smcirc checks the size before reading a file, so a huge or endless file never fills memory. The message gives the size and the limit.',
+    example: ['import "generated-100MB.smcir"'],
+    fix: 'Split a generated spec, or generate less: a spec describes a model, its data and weights live elsewhere. The limits are in compiler/check/limits.ts.',
+  },
+  SMC1006: {
+    title: 'nesting too deep',
+    what: 'An expression nests brackets or prefix operators more than 64 deep (`((((…))))`, `- - - x`, `not not …`, `a ** b ** …`, chained `if`), its syntax tree is more than 256 levels deep (a chain of hundreds of `+` or `.member`), or constants defined through constants nest more than 1000 evaluations deep. The parser and the checker recurse on nesting, so it is bounded; the caret points where the limit was passed.',
+    example: ['const a = ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((1))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))'],
+    fix: 'Flatten the expression: name intermediate results with `const` or `let`, and sum long lists with a function (e.g. `sum`) instead of hundreds of `+`.',
+  },
+  SMC1007: {
+    title: 'too many errors (the rest are counted, not listed)',
+    what: 'smcirc lists the first 100 diagnostics of a spec and counts the others; usually they all follow from a few early mistakes (or the file is not a spec at all).',
+    example: ['smcirc check notes.txt          # a text file, not a spec: one syntax error per line'],
+    fix: 'Fix the first errors and check again; if the file is not a .smcir spec, pass the right file.',
+  },
   // 2xxx: names, imports, declarations
   SMC2001: {
     title: 'unknown name',
@@ -159,6 +177,18 @@ export const CATALOGUE = {
     example: ['import "../smcir.smcir"', 'const use_mse = false        # smcir.smcir declares use_msse'],
     fix: 'Spell the name exactly as the imported file does (the hint suggests the closest one). If the constant is new and meant, use it somewhere, or start its name with `_`.',
   },
+  SMC2021: {
+    title: 'import refused: outside the project, or not a .smcir file',
+    what: 'An import must name a `.smcir` file inside the project: the folder tree of the nearest folder above the entry spec that holds `.git`, `package.json`, `run.json` or `manifest.json` (a repository, a run folder, a bundle; without one, the entry spec\'s own folder), or smcirc\'s own `specs/` folder. Anything else is refused before it is opened, so a spec cannot make smcirc read (and echo in diagnostics) a system file such as /etc/passwd.',
+    example: ['import "/etc/passwd"', 'import "../../../home/me/.ssh/id_rsa"'],
+    fix: 'Move or copy the imported spec into the project (next to the entry spec), and import it by a relative path. To allow imports from anywhere, set SMCIRC_ALLOW_IMPORT_OUTSIDE=1 in the environment.',
+  },
+  SMC2022: {
+    title: 'not a regular file (a folder, device, FIFO, socket or /proc file)',
+    what: 'A spec or an import names something that is not a regular file: a folder, a device such as /dev/zero, a named pipe, a socket, or a file under /proc or /sys whose size is unknown. Reading it could block forever or never end, so smcirc checks with `stat` and refuses it before opening it.',
+    example: ['import "/dev/zero"', 'smcirc check /proc/self/status'],
+    fix: 'Name the .smcir file itself (a regular file); to use generated text, write it to a file first.',
+  },
   // 3xxx: types and shapes
   SMC3001: {
     title: 'shape mismatch',
@@ -207,5 +237,17 @@ export const CATALOGUE = {
     what: 'An override (a `const` in an importing file, or `--set`) gives a constant another kind of value than the declaration it replaces: a string for a number, a fraction for a whole number, a number for true/false. It is reported at the override, with where the original is declared, instead of at some use deep in the imported file. A whole number may replace a number (`eta = 1` for `eta = 0.8`).',
     example: ['import "../smcir.smcir"          # declares const eta = 0.6', 'const eta = "0.4"'],
     fix: 'Write a value of the original\'s kind (`const eta = 0.4`, `--set eta=0.4`). If a whole-number constant should accept fractions, declare it with a decimal point in its own file (`const gamma = 10.0`).',
+  },
+  SMC3009: {
+    title: 'a tensor or a value too large',
+    what: 'A tensor would have more than 2^31 (2,147,483,648) elements, a compile-time constant matrix (adaptive pooling, interpolation, a causal mask) more than 2^26, a dimension is not a safe whole number, or a compile-time string exceeds 1 Mi characters. The check happens before anything is allocated; the message names the tensor (an input, a parameter, or the operation and the block that computes it), its shape and the limit.',
+    example: ['const T_L = 100000000', 'const d_L = 100000000          # input text: [B, T_L, d_L] has 1.6e17 elements'],
+    fix: 'Use the sizes you meant (a typo with extra zeros is the usual cause; `--set` values replace the spec\'s). The limits are in compiler/check/limits.ts.',
+  },
+  SMC3010: {
+    title: 'the model is too large (parameters, activations, graph nodes or instances)',
+    what: 'The whole model exceeds a bound: more than 16 GiB of parameters in f32, more than 256 GiB of tensors in the checked graph, more than 500,000 graph nodes, or more than 100,000 block and layer instances (nested `repeat`s multiply). The message gives the total, the limit, and where the limit was passed.',
+    example: ['model M {', '  layers = repeat(1000, Stack())          # Stack itself holds repeat(1000, ...)', '  ...'],
+    fix: 'Lower the widths, depths or repeat counts (`--set`), or the batch size for activations (`--set train.batch_size=...`).',
   },
 } as const satisfies Record<string, Explanation>;

@@ -23,6 +23,7 @@ export interface Diagnostic {
 /** Every code the front end and checker emit, with its title and explanation (printed by `smcirc explain`). */
 export { CATALOGUE, type Explanation } from './catalogue.js';
 import type { CATALOGUE } from './catalogue.js';
+import { LIMITS } from '../compiler/check/limits.js';
 
 export type Code = keyof typeof CATALOGUE;
 
@@ -47,16 +48,39 @@ export function formatDiagnostic(d: Diagnostic, sources: ReadonlyMap<string, str
   const lines = [`${where}${d.severity} ${d.code}: ${d.message}`];
   const text = d.span ? (sources.get(d.span.file) ?? d.sourceText) : undefined;
   if (d.span && text !== undefined) {
-    const src = text.split(/\r?\n/)[d.span.line - 1];
+    const src = sourceLine(text, d.span.line);
     if (src !== undefined) {
       const gutter = String(d.span.line).padStart(4);
-      const width = Math.max(1, (d.span.endColumn ?? d.span.column) - d.span.column + 1);
-      lines.push(`${gutter} | ${src}`);
-      lines.push(`${' '.repeat(gutter.length)} | ${' '.repeat(d.span.column - 1)}${'^'.repeat(width)}`);
+      // A long line (minified or generated text) is shown as a window around the caret.
+      let from = 0;
+      let to = src.length;
+      const max = LIMITS.shownLineChars;
+      if (src.length > max) {
+        from = Math.max(0, Math.min(d.span.column - 1 - (max >> 2), src.length - max));
+        to = from + max;
+      }
+      const shown = `${from > 0 ? '…' : ''}${src.slice(from, to)}${to < src.length ? '…' : ''}`;
+      const col = Math.max(0, d.span.column - 1 - from) + (from > 0 ? 1 : 0);
+      const width = Math.max(1, Math.min((d.span.endColumn ?? d.span.column) - d.span.column + 1, to - d.span.column + 1));
+      lines.push(`${gutter} | ${shown}`);
+      lines.push(`${' '.repeat(gutter.length)} | ${' '.repeat(col)}${'^'.repeat(width)}`);
     }
   }
   if (d.hint) lines.push(`  hint: ${d.hint}`);
   return lines.join('\n');
+}
+
+/** Line `line` (1-based) of `text`, without splitting the whole text (a diagnostic per line of a big file). */
+function sourceLine(text: string, line: number): string | undefined {
+  let start = 0;
+  for (let i = 1; i < line; i++) {
+    const nl = text.indexOf('\n', start);
+    if (nl < 0) return undefined;
+    start = nl + 1;
+  }
+  const end = text.indexOf('\n', start);
+  const s = text.slice(start, end < 0 ? text.length : end);
+  return s.endsWith('\r') ? s.slice(0, -1) : s;
 }
 
 /** Damerau-free Levenshtein distance, for "did you mean" hints. */
@@ -78,7 +102,13 @@ function distance(a: string, b: string): number {
 export function didYouMean(name: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestD = Infinity;
+  // Bounded work: a hint is a courtesy, never worth quadratic time on a huge generated spec.
+  if (name.length > LIMITS.didYouMeanLength) return undefined;
+  const limit0 = Math.max(1, Math.floor(name.length / 3));
+  let tried = 0;
   for (const c of candidates) {
+    if (Math.abs(c.length - name.length) > limit0) continue;
+    if (++tried > LIMITS.didYouMeanCandidates) break;
     const d = distance(name.toLowerCase(), c.toLowerCase());
     if (d < bestD) {
       bestD = d;

@@ -1,10 +1,12 @@
 // CST → typed AST visitor, and `parseSmcir`: text in, AST plus every lexing and syntax diagnostic out.
 
-import type { CstNode, IToken, IRecognitionException } from 'chevrotain';
+import type { CstNode, IToken, IRecognitionException, TokenType } from 'chevrotain';
 import type * as A from './ast.js';
 import { diag, type Diagnostic, type Span } from './diagnostics.js';
+import * as T from './lexer.js';
 import { smcirLexer, StringLit, UnterminatedString } from './lexer.js';
 import { smcirParser } from './parser.js';
+import { LIMITS } from '../compiler/check/limits.js';
 
 type Children = Record<string, (CstNode | IToken)[] | undefined>;
 
@@ -398,9 +400,154 @@ export function parseSmcir(text: string, file: string): ParseResult {
     diagnostics.push(diag('SMC1002', 'this string is not closed', spanOfToken(file, t), 'add the closing `"` on the same line'));
     return { ...t, image: `${t.image}"`, tokenType: StringLit, tokenTypeIdx: StringLit.tokenTypeIdx! };
   });
+  // The parser recurses on nesting: refuse a too deeply nested text before parsing it.
+  const deep = tooDeep(tokens);
+  if (deep) {
+    diagnostics.push(diag('SMC1006', `brackets and prefix operators nest more than ${LIMITS.nesting} deep here`, spanOfToken(file, deep), 'flatten the expression: name intermediate results with `const` or `let`'));
+    return { ast: { file, decls: [] }, diagnostics };
+  }
   smcirParser.input = tokens;
   const cst = smcirParser.file();
   for (const e of smcirParser.errors) diagnostics.push(syntaxDiagnostic(file, e));
   const ast = new AstBuilder(file).file_(cst);
+  // The checker recurses on the syntax tree: long operator or suffix chains are bounded too.
+  for (const d of ast.decls) {
+    const at = deepestExpr(d);
+    if (at) {
+      diagnostics.push(diag('SMC1006', `this expression is more than ${LIMITS.exprDepth} levels deep`, at, 'split a long chain of operators or suffixes into several `const` or `let` steps'));
+      return { ast: { file, decls: [] }, diagnostics };
+    }
+  }
   return { ast, diagnostics };
+}
+
+type Marker = 'neg' | 'pow' | 'not' | 'if';
+const OPERAND_END = new Set<TokenType>([T.NumberLit, T.StringLit, T.Identifier, T.True, T.False, T.RParen, T.RBracket]);
+const ARITH = new Set<TokenType>([T.Plus, T.Minus, T.Star, T.Slash, T.SlashSlash, T.Percent, T.At, T.Less, T.LessEq, T.Greater, T.GreaterEq, T.EqEq, T.NotEq]);
+const LOGIC = new Set<TokenType>([T.And, T.Or]);
+const OPENS = new Set<TokenType>([T.LParen, T.LBracket, T.LBrace]);
+const CLOSES = new Set<TokenType>([T.RParen, T.RBracket, T.RBrace]);
+/** Tokens after which a new expression starts at the same level. */
+const RESETS = new Set<TokenType>([T.Comma, T.Equals, T.Colon, T.Semicolon, ...T.KEYWORDS.filter((k) => ![T.If, T.Then, T.Else, T.And, T.Or, T.Not, T.True, T.False].includes(k))]);
+
+/**
+ * The first token at which the parser's recursion would pass LIMITS.nesting: open brackets plus the prefix and
+ * right-associative operators (`-x`, `not`, `if`, `**`) still open around it. An upper bound of the parser's rule
+ * depth divided by a small constant, computed in one pass without recursion.
+ */
+function tooDeep(tokens: IToken[]): IToken | undefined {
+  const levels: Marker[][] = [[]];
+  let depth = 0;
+  let prev: TokenType | undefined;
+  const popWhile = (keep: (m: Marker) => boolean) => {
+    const top = levels.at(-1)!;
+    while (top.length && !keep(top.at(-1)!)) {
+      top.pop();
+      depth--;
+    }
+  };
+  for (const t of tokens) {
+    const k = t.tokenType;
+    let marker: Marker | undefined;
+    if (OPENS.has(k)) {
+      levels.push([]);
+      depth++;
+    } else if (CLOSES.has(k)) {
+      if (levels.length > 1) depth -= 1 + levels.pop()!.length;
+    } else if (k === T.Minus && !(prev && OPERAND_END.has(prev))) marker = 'neg';
+    else if (k === T.Not) marker = 'not';
+    else if (k === T.If) marker = 'if';
+    else if (k === T.StarStar) marker = 'pow';
+    else if (ARITH.has(k)) popWhile((m) => m === 'not' || m === 'if');
+    else if (LOGIC.has(k)) popWhile((m) => m === 'if');
+    else if (k === T.Then || k === T.Else) popWhile((m) => m === 'if');
+    else if (RESETS.has(k)) {
+      depth -= levels.at(-1)!.length;
+      levels.at(-1)!.length = 0;
+    }
+    if (marker) {
+      levels.at(-1)!.push(marker);
+      depth++;
+    }
+    if (depth > LIMITS.nesting) return t;
+    prev = k;
+  }
+  return undefined;
+}
+
+/** Where an expression of `d` passes LIMITS.exprDepth, found without recursion. */
+function deepestExpr(d: A.Decl): Span | undefined {
+  const roots: A.Expr[] = [];
+  switch (d.kind) {
+    case 'const':
+      roots.push(d.value);
+      break;
+    case 'dim':
+      if (d.value) roots.push(d.value);
+      break;
+    case 'input':
+      roots.push(d.shape);
+      break;
+    case 'block':
+      for (const p of d.params) if (p.default) roots.push(p.default);
+      for (const m of d.members) {
+        if (m.kind === 'param') {
+          roots.push(m.shape);
+          if (m.init) roots.push(m.init);
+        } else roots.push(m.value);
+      }
+      for (const st of d.forward?.body ?? []) roots.push(st.value);
+      break;
+    case 'settings':
+      for (const s of [...d.settings, ...d.groups.flatMap((g) => g.settings)]) roots.push(s.value);
+      break;
+    default:
+      break;
+  }
+  const stack: [A.Expr, number][] = roots.map((e) => [e, 1]);
+  while (stack.length) {
+    const [e, depth] = stack.pop()!;
+    if (depth > LIMITS.exprDepth) return e.span;
+    const push = (x: A.Expr | undefined) => {
+      if (x) stack.push([x, depth + 1]);
+    };
+    switch (e.kind) {
+      case 'list':
+      case 'tuple':
+        e.items.forEach(push);
+        break;
+      case 'unary':
+        push(e.operand);
+        break;
+      case 'binary':
+        push(e.left);
+        push(e.right);
+        break;
+      case 'if':
+        push(e.cond);
+        push(e.then);
+        push(e.else);
+        break;
+      case 'call':
+        push(e.callee);
+        for (const a of e.args) push(a.value);
+        break;
+      case 'member':
+        push(e.object);
+        break;
+      case 'index':
+        push(e.object);
+        for (const ix of e.indices) {
+          if (ix.kind === 'at') push(ix.value);
+          else {
+            push(ix.start);
+            push(ix.end);
+          }
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  return undefined;
 }

@@ -6,6 +6,7 @@ import { SPEC_UNARY_OPS, UNARY, type SpecUnaryOp } from '../ops/index.js';
 import * as L from '../layers/index.js';
 import type { Span } from '../../grammar/diagnostics.js';
 import { fail } from '../../grammar/diagnostics.js';
+import { fmtCount, LIMITS } from './limits.js';
 import { asBool, asDim, asInt, asList, asNumber, asString, describe, tensor, type Value } from './values.js';
 
 export type ArgType = 'tensor' | 'int' | 'dim' | 'num' | 'str' | 'bool' | 'list' | 'any' | 'tensors';
@@ -65,6 +66,16 @@ const unaryFn = (fn: SpecUnaryOp): FunctionDef => ({
   build: ({ g }, a) => tensor(g.unary(fn, tid(a, 'x'))),
 });
 
+/** A compile-time constant matrix (pooling, interpolation, causal mask) is computed in f64 while checking: bound it
+ *  before it is allocated. */
+function constMatrix(what: string, rows: number | undefined, cols: number | undefined, span: Span): void {
+  if (rows === undefined || cols === undefined) return;
+  const n = rows * cols;
+  if (n > LIMITS.constElements) {
+    fail('SMC3009', `${what} needs a constant [${rows}, ${cols}] matrix: ${fmtCount(n)} elements, more than the ${fmtCount(LIMITS.constElements)} (2^26) allowed`, span, 'check the sequence lengths (constants, `--set` values)');
+  }
+}
+
 const normAxis = (axis: number, rank: number, span: Span): number => {
   const r = axis < 0 ? axis + rank : axis;
   if (r < 0 || r >= rank) fail('SMC3006', `axis ${axis} is out of range for a tensor of rank ${rank}`, span);
@@ -123,13 +134,19 @@ export const FUNCTIONS: Record<string, FunctionDef> = {
     kind: 'fn',
     doc: 'linear interpolation along time to `length` steps (PyTorch semantics)',
     params: [T('x'), D('length'), B('align_corners', false)],
-    build: ({ g }, a) => tensor(L.interpolateTime(g, tid(a, 'x'), n(a, 'length'), { alignCorners: b(a, 'align_corners') })),
+    build: ({ g, span }, a) => {
+      constMatrix('interpolate', n(a, 'length'), g.shape(tid(a, 'x'))[1], span);
+      return tensor(L.interpolateTime(g, tid(a, 'x'), n(a, 'length'), { alignCorners: b(a, 'align_corners') }));
+    },
   },
   adaptive_avg_pool: {
     kind: 'fn',
     doc: 'adaptive average pooling along time to `length` steps',
     params: [T('x'), D('length')],
-    build: ({ g }, a) => tensor(L.adaptiveAvgPoolTime(g, tid(a, 'x'), n(a, 'length'))),
+    build: ({ g, span }, a) => {
+      constMatrix('adaptive_avg_pool', n(a, 'length'), g.shape(tid(a, 'x'))[1], span);
+      return tensor(L.adaptiveAvgPoolTime(g, tid(a, 'x'), n(a, 'length')));
+    },
   },
   dropout: {
     kind: 'fn',
@@ -249,16 +266,20 @@ export const LAYERS: Record<string, LayerDef> = {
     doc: 'multi-head attention (PyTorch packed projections), softmax over keys',
     ctor: [D('embed'), D('heads', 1), B('causal', false)],
     call: [T('query'), T('key'), T('value')],
-    build: ({ g }, c, a) =>
-      tensor(L.multiheadAttention(g, tid(a, 'query'), tid(a, 'key'), tid(a, 'value'), { embed: n(c, 'embed'), heads: n(c, 'heads'), causal: b(c, 'causal') })),
+    build: ({ g, span }, c, a) => {
+      if (b(c, 'causal')) constMatrix('the causal mask of MultiheadAttention', g.shape(tid(a, 'query'))[1], g.shape(tid(a, 'key'))[1], span);
+      return tensor(L.multiheadAttention(g, tid(a, 'query'), tid(a, 'key'), tid(a, 'value'), { embed: n(c, 'embed'), heads: n(c, 'heads'), causal: b(c, 'causal') }));
+    },
   },
   TransformerEncoder: {
     kind: 'layer',
     doc: 'fairseq/MulT encoder; mix_time = false is the released SMCIR code’s form, which never mixes time steps',
     ctor: [D('d_model'), D('heads', 8), D('layers', 2), D('ffn_mult', 4), B('pre_ln', true), B('final_ln', true), B('causal', true), B('scale_input', true), B('mix_time', true), N('dropout', 0.1)],
     call: [T('x')],
-    build: (ctx, c, a) =>
-      tensor(
+    build: (ctx, c, a) => {
+      const T = ctx.g.shape(tid(a, 'x'))[1];
+      if (b(c, 'causal') && b(c, 'mix_time')) constMatrix('the causal mask of TransformerEncoder', T, T, ctx.span);
+      return tensor(
         L.transformerEncoder(ctx.g, tid(a, 'x'), {
           dModel: n(c, 'd_model'),
           heads: n(c, 'heads'),
@@ -273,7 +294,8 @@ export const LAYERS: Record<string, LayerDef> = {
           training: ctx.training,
           seed: ctx.training && n(c, 'dropout') > 0 ? ctx.seed() : undefined,
         }),
-      ),
+      );
+    },
   },
   Embedding: {
     kind: 'layer',

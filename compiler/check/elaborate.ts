@@ -3,7 +3,8 @@
 
 import type * as A from '../../grammar/ast.js';
 import { diag, didYouMean, DiagnosticError, fail, type Diagnostic, type Span } from '../../grammar/diagnostics.js';
-import { fmtShape, GraphBuilder, ShapeError, type Graph, type InitSpec, type SourceSpan } from '../ir/graph.js';
+import { fmtShape, GraphBuilder, ShapeError, type Attrs, type Graph, type InitSpec, type SourceSpan } from '../ir/graph.js';
+import { elements, fmtBytes, fmtCount, LIMITS } from './limits.js';
 import { bindArgs, FUNCTIONS, INITS, LAYERS, type Args, type BuildContext } from './builtins.js';
 import type { BlockDecl, Program } from './load.js';
 import { asDim, asInt, asNumber, asShape, describe, num, tensor, toPlain, type Instance, type Value } from './values.js';
@@ -69,14 +70,70 @@ class Scope {
   }
 }
 
-/** GraphBuilder that shares a parameter when an instance is called again, and honours `frozen` members. */
+/** GraphBuilder that shares a parameter when an instance is called again, and honours `frozen` members; every node it
+ *  adds is checked against LIMITS (per-tensor elements, total parameter and activation bytes, node count) before it
+ *  joins the graph. */
 class ElabBuilder extends GraphBuilder {
   frozenDepth = 0;
+  private paramElements = 0;
+  private allElements = 0;
+  private readonly paramIndex = new Map<string, number>();
+
+  constructor() {
+    super();
+    // GraphBuilder adds every node through its one private `add`: wrap it, so that no way of making a node escapes.
+    const self = this as unknown as { add(attrs: Attrs, inputs: number[], shape: number[]): number };
+    if (typeof self.add !== 'function') throw new Error('GraphBuilder.add is gone: the elaborator cannot bound the graph');
+    const add = self.add.bind(this);
+    self.add = (attrs, inputs, shape) => {
+      this.admit(attrs, shape);
+      return add(attrs, inputs, shape);
+    };
+  }
+
+  private where(): Span | undefined {
+    const s = this.span;
+    return s ? { file: s.file, line: s.line, column: s.column } : undefined;
+  }
+
+  private what(attrs: Attrs): string {
+    const a = attrs as { op: string; name?: string };
+    const scope = this.scope ? ` in \`${this.scope}\`` : '';
+    if (a.op === 'input') return `input \`${a.name}\``;
+    if (a.op === 'param') return `parameter \`${a.name}\``;
+    return `the result of \`${a.op}\`${scope}`;
+  }
+
+  private admit(attrs: Attrs, shape: readonly number[]): void {
+    const n = elements(shape);
+    if (!(n <= LIMITS.tensorElements)) {
+      fail('SMC3009', `${this.what(attrs)} would have shape ${fmtShape(shape)}: ${fmtCount(n)} elements, more than the ${fmtCount(LIMITS.tensorElements)} (2^31) a tensor may have`, this.where(), 'check the sizes (constants, `--set` values, the batch size); the limits are in compiler/check/limits.ts');
+    }
+    if (this.nodes.length >= LIMITS.graphNodes) {
+      fail('SMC3010', `the model's graph has more than ${fmtCount(LIMITS.graphNodes)} nodes (${this.what(attrs)} would be the next)`, this.where(), 'fewer layers, repeats or block calls; each call of a block adds its whole forward to the graph');
+    }
+    if ((attrs as { op: string }).op === 'param') {
+      if (this.params.length >= LIMITS.parameterTensors) {
+        fail('SMC3010', `the model has more than ${fmtCount(LIMITS.parameterTensors)} parameter tensors (${this.what(attrs)} would be the next)`, this.where(), 'fewer layers, repeats or `param` members');
+      }
+      if ((this.paramElements + n) * 4 > LIMITS.parameterBytes) {
+        fail('SMC3010', `the parameters would take ${fmtBytes((this.paramElements + n) * 4)} in f32 with ${this.what(attrs)} (shape ${fmtShape(shape)}), more than the ${fmtBytes(LIMITS.parameterBytes)} allowed`, this.where(), 'lower the widths or depths (`--set`)');
+      }
+      this.paramElements += n;
+    }
+    if ((this.allElements + n) * 4 > LIMITS.activationBytes) {
+      fail('SMC3010', `the graph's tensors would take ${fmtBytes((this.allElements + n) * 4)} in f32 with ${this.what(attrs)} (shape ${fmtShape(shape)}), more than the ${fmtBytes(LIMITS.activationBytes)} allowed`, this.where(), 'lower the batch size (`--set train.batch_size=...`), the sequence lengths or the widths');
+    }
+    this.allElements += n;
+  }
+
   override param(localName: string, shape: readonly number[], init: InitSpec, opts: { frozen?: boolean; group?: string } = {}): number {
     const name = this.scope ? `${this.scope}.${localName}` : localName;
-    const prev = this.params.find((p) => p.name === name);
-    if (prev) return prev.node;
-    return super.param(localName, shape, init, { ...opts, frozen: (opts.frozen ?? false) || this.frozenDepth > 0 });
+    const prev = this.paramIndex.get(name);
+    if (prev !== undefined) return prev;
+    const id = super.param(localName, shape, init, { ...opts, frozen: (opts.frozen ?? false) || this.frozenDepth > 0 });
+    this.paramIndex.set(name, id);
+    return id;
   }
 }
 
@@ -92,6 +149,8 @@ export class Elaborator {
   private readonly stats: StatSite[] = [];
   private modelOutputs = new Map<string, number>();
   private callDepth = 0;
+  private evalDepth = 0;
+  private instanceCount = 0;
   private readonly callStack: string[] = [];
   private readonly usedMembers = new Set<Instance>();
   private readonly poisoned = new Set<Binding>();
@@ -119,6 +178,9 @@ export class Elaborator {
 
   private toDiagnostic(e: unknown, span: Span): Diagnostic {
     if (e instanceof DiagnosticError) return e.diagnostic;
+    if (e instanceof RangeError && /call stack/i.test(e.message)) {
+      return diag('SMC1006', 'the spec nests too deeply for the checker here (constants, blocks or expressions inside each other)', span, 'flatten it: fewer constants defined through other constants, shallower expressions');
+    }
     if (e instanceof ShapeError) {
       const where = this.callStack.filter((c) => !c.startsWith('new '));
       return diag('SMC3001', e.message, span, where.length ? `in ${where.join(' → ')}` : undefined);
@@ -171,6 +233,18 @@ export class Elaborator {
   }
 
   eval(e: A.Expr, scope: Scope): Value {
+    if (this.evalDepth >= LIMITS.evalDepth) {
+      fail('SMC1006', `evaluation nests more than ${fmtCount(LIMITS.evalDepth)} deep here (constants defined through constants, blocks and expressions inside each other)`, e.span, 'flatten it: define fewer constants in terms of other constants, or split long expressions');
+    }
+    this.evalDepth++;
+    try {
+      return this.evalNode(e, scope);
+    } finally {
+      this.evalDepth--;
+    }
+  }
+
+  private evalNode(e: A.Expr, scope: Scope): Value {
     this.g.span = toSourceSpan(e.span);
     switch (e.kind) {
       case 'num':
@@ -242,7 +316,10 @@ export class Elaborator {
       if (l.t === 'str' && r.t === 'str') {
         if (op === '==') return { t: 'bool', v: l.v === r.v };
         if (op === '!=') return { t: 'bool', v: l.v !== r.v };
-        if (op === '+') return { t: 'str', v: l.v + r.v };
+        if (op === '+') {
+          if (l.v.length + r.v.length > LIMITS.stringChars) fail('SMC3009', `this string would have ${fmtCount(l.v.length + r.v.length)} characters, more than the ${fmtCount(LIMITS.stringChars)} allowed`, span);
+          return { t: 'str', v: l.v + r.v };
+        }
       }
       fail('SMC3002', `\`${op}\` cannot combine ${describe(l)} and ${describe(r)}`, span);
     }
@@ -438,6 +515,9 @@ export class Elaborator {
     if (value.callee.kind === 'name' && value.callee.name === 'repeat' && scope.lookup('repeat') === undefined) return this.instantiateStack(value, path, frozen, scope, span);
     const callee = this.eval(value.callee, scope);
     const args = this.evalArgs(value.args, scope);
+    if ((callee.t === 'layer' || callee.t === 'block') && ++this.instanceCount > LIMITS.instances) {
+      fail('SMC3010', `the model has more than ${fmtCount(LIMITS.instances)} block and layer instances`, value.span, 'nested `repeat`s multiply: lower the counts');
+    }
     if (callee.t === 'layer') {
       const def = LAYERS[callee.name]!;
       const bound = this.bind(`\`${callee.name}\``, def.ctor, args, value.span);
@@ -468,6 +548,7 @@ export class Elaborator {
   private instantiateBlock(decl: BlockDecl, args: ReturnType<Elaborator['evalArgs']>, path: string, frozen: boolean, span: Span): Instance {
     const name = decl.name.name;
     if (this.callStack.includes(`new ${name}`)) fail('SMC2015', `block \`${name}\` contains itself`, span, 'a block cannot instantiate itself, directly or through another block');
+    if (this.callStack.length >= 64) fail('SMC2015', 'blocks contain each other more than 64 levels deep', span, 'flatten the block hierarchy');
     const specs = decl.params.map((p) => ({ name: p.name.name, type: (p.type === 'float' ? 'num' : p.type ?? 'any') as 'num', default: undefined as Value | undefined }));
     // Defaults are expressions; evaluate them lazily in the global scope.
     const global = new Scope();
@@ -652,6 +733,7 @@ export class Elaborator {
         } else {
           const args = fwd.params.map((prm) => {
             const id = this.inputIds.get(prm.name);
+            if (id === undefined && p.inputs.has(prm.name)) return undefined; // declared, but its shape failed (reported)
             if (id === undefined) {
               const known = [...p.inputs.keys()];
               this.diagnostics.push(diag('SMC2012', `\`${prm.name}\` is not a declared input`, prm.span, didYouMean(prm.name, known) ?? `the model’s forward takes inputs by name: ${known.join(', ') || 'declare one with `input name: [shape]`'}`));

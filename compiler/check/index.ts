@@ -2,11 +2,12 @@
 // constants they replace, resolve settings, elaborate and shape-check into a tensor graph — returning
 // diagnostics instead of throwing.
 
-import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { diag, type Diagnostic } from '../../grammar/diagnostics.js';
 import { numel, type Graph } from '../ir/graph.js';
 import { Elaborator, type Elaborated, type ElaborateOptions } from './elaborate.js';
-import { loadProgram, type Program } from './load.js';
+import { LIMITS } from './limits.js';
+import { loadProgram, readSpecFile, type Program, type ReadFile, type ReadRefusal } from './load.js';
 import { checkOverrides } from './overrides.js';
 import { applySetOverrides, SET_FILE } from './set-overrides.js';
 import { resolveSettings, type Settings } from './settings.js';
@@ -22,7 +23,9 @@ export interface CheckOptions {
   dmfdStats?: ElaborateOptions['dmfdStats'];
   /** Spec text to use instead of reading the entry file (tests, fuzzing). */
   text?: string;
-  readFile?: (path: string) => string | undefined;
+  readFile?: ReadFile;
+  /** Let imports leave the project (default: the environment variable SMCIRC_ALLOW_IMPORT_OUTSIDE=1). */
+  allowImportOutside?: boolean;
 }
 
 export interface ParamSummary {
@@ -41,17 +44,45 @@ export interface CheckResult {
   graph?: Graph;
 }
 
-export function defaultReadFile(path: string): string | undefined {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch {
-    return undefined;
-  }
+/** Reads a spec file: regular files of at most LIMITS.specBytes only (see load.ts). */
+export function defaultReadFile(path: string): string | undefined | ReadRefusal {
+  return readSpecFile(path);
 }
 
 /** Loads, overrides, resolves settings and elaborates a spec. Never throws on bad input. */
 export function checkSpec(path: string, opts: CheckOptions = {}): CheckResult {
-  const { program, diagnostics } = loadProgram(path, opts.readFile ?? defaultReadFile, opts.text);
+  let r: CheckResult;
+  try {
+    r = checkSpecUnbounded(path, opts);
+  } catch (e) {
+    // A backstop: every recursion is bounded by LIMITS, but a stack overflow must still never become an internal error.
+    if (!isStackOverflow(e)) throw e;
+    const span = { file: resolve(path), line: 1, column: 1 };
+    const program = loadProgram(path, () => '', '').program;
+    return { ok: false, diagnostics: [diag('SMC1006', 'the spec nests too deeply for the checker (constants, blocks or expressions inside each other)', span, 'flatten it: fewer constants defined through other constants, shallower expressions')], program };
+  }
+  return { ...r, diagnostics: capDiagnostics(r.diagnostics) };
+}
+
+/** RangeError: Maximum call stack size exceeded. */
+export function isStackOverflow(e: unknown): boolean {
+  return e instanceof RangeError && /call stack/i.test(e.message);
+}
+
+/** The first LIMITS.diagnostics diagnostics, plus one that counts the rest (SMC1007). */
+function capDiagnostics(ds: Diagnostic[]): Diagnostic[] {
+  if (ds.length <= LIMITS.diagnostics) return ds;
+  const rest = ds.slice(LIMITS.diagnostics);
+  const errors = rest.filter((d) => d.severity === 'error').length;
+  const last = ds[LIMITS.diagnostics - 1]!;
+  return [
+    ...ds.slice(0, LIMITS.diagnostics),
+    diag('SMC1007', `${rest.length.toLocaleString('en-US')} more diagnostic${rest.length === 1 ? '' : 's'} (${errors.toLocaleString('en-US')} error${errors === 1 ? '' : 's'}) not shown`, last.span ? { file: last.span.file, line: last.span.line, column: last.span.column } : undefined, 'fix the first ones and check again; is this file a .smcir spec?', errors ? 'error' : 'warning'),
+  ];
+}
+
+function checkSpecUnbounded(path: string, opts: CheckOptions): CheckResult {
+  const { program, diagnostics } = loadProgram(path, opts.readFile ?? defaultReadFile, opts.text, { allowImportOutside: opts.allowImportOutside });
   const setText = applySetOverrides(program, opts.overrides ?? [], diagnostics);
   // `<--set>` is no file: its diagnostics carry the text of the --set options for the caret.
   const located = (ds: Diagnostic[]) => ds.map((d) => (d.span?.file === SET_FILE ? { ...d, sourceText: setText } : d));
@@ -78,7 +109,8 @@ export function checkSpec(path: string, opts: CheckOptions = {}): CheckResult {
     diagnostics.push(...elaborated.diagnostics);
   } catch (e) {
     // An internal failure is still reported as a diagnostic, never a stack trace.
-    diagnostics.push(diag('SMC3004', `internal error while checking: ${e instanceof Error ? e.message : String(e)}`, { file: program.entry, line: 1, column: 1 }, 'please report this with the spec that caused it'));
+    if (isStackOverflow(e)) diagnostics.push(diag('SMC1006', 'the spec nests too deeply for the checker (constants, blocks or expressions inside each other)', { file: program.entry, line: 1, column: 1 }, 'flatten it: fewer constants defined through other constants, shallower expressions'));
+    else diagnostics.push(diag('SMC3004', `internal error while checking: ${e instanceof Error ? e.message : String(e)}`, { file: program.entry, line: 1, column: 1 }, 'please report this with the spec that caused it'));
   }
   // (after an error the graph is incomplete, and every group would look unmatched)
   if (elaborated && settings && !diagnostics.some((d) => d.severity === 'error')) diagnostics.push(...unmatchedGroups(program, settings, elaborated));

@@ -78,6 +78,10 @@ function applyOne(program: Program, o: string, line: number, diagnostics: Diagno
       : `use a number, a quoted string, true/false, or a list like [1, 2]${takes ? `; ${takes}` : ''}`;
     return fail(valueSpan, `the value in \`--set ${o}\` is not a valid expression`, hint);
   }
+  const unsafe = wholeNumbers(expr).find((v) => !Number.isSafeInteger(v));
+  if (unsafe !== undefined) {
+    return fail(valueSpan, `\`${text}\` in \`--set ${key}=…\` is ${Number.isFinite(unsafe) ? `${unsafe.toExponential(3)}, beyond the whole numbers smcirc represents exactly (2^53)` : 'infinite'}`, takes ?? 'use a whole number of a sensible size');
+  }
   if (expr.kind === 'name' && want && !program.consts.has(expr.name) && !program.dims.has(expr.name)) {
     return fail(valueSpan, `\`${expr.name}\` in \`--set ${o}\` is neither a value nor a constant`, takes);
   }
@@ -149,4 +153,21 @@ function plain(v: unknown): Value | undefined {
     return items.every((x) => x) ? { t: 'list', items: items as Value[] } : undefined;
   }
   return undefined;
+}
+
+/** The whole-number literals (written without `.` or an exponent) of an override's value. */
+function wholeNumbers(e: A.Expr): number[] {
+  switch (e.kind) {
+    case 'num':
+      return e.float ? [] : [e.value];
+    case 'unary':
+      return wholeNumbers(e.operand);
+    case 'list':
+    case 'tuple':
+      return e.items.flatMap(wholeNumbers);
+    case 'binary':
+      return [...wholeNumbers(e.left), ...wholeNumbers(e.right)];
+    default:
+      return [];
+  }
 }

@@ -14,16 +14,21 @@
 //   <split>/labels.f32            float32 [n]
 //   <split>/ids.json              string[n]; raw_text.json when present
 //   <split>/audio_lengths.i32, vision_lengths.i32   int32 [n], when present (unaligned files)
+//
+// Integrity: the manifest records the sha256 of every file it names (version 2); a file is checked once, when it is
+// first read (a chunk on its first row read), so a zeroed or edited chunk is refused (SMC6021). Every name in the
+// manifest must be a plain `<split>/<file>` inside the folder, a regular file, not a link (SMC6022).
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BatchSource } from './batches.js';
 import { DataError } from './errors.js';
-import { inspectMmsa, type LoadMmsaOptions } from './mmsa.js';
+import { inspectMmsa, nonFiniteError, type LoadMmsaOptions } from './mmsa.js';
 import { ndStreamNumeric, withPickleFile } from './pickle.js';
 import { SPLITS, type Dataset, type DatasetReport, type Modality, type ModalityArrays, type Split } from './types.js';
 
 export const CHUNKED_FORMAT = 'smcirc-chunked';
-export const CHUNKED_VERSION = 1;
+export const CHUNKED_VERSION = 2;
 const MODALITIES: readonly Modality[] = ['text', 'vision', 'audio'];
 
 export interface ChunkedSplitManifest {
@@ -44,6 +49,8 @@ export interface ChunkedManifest {
   dtype: 'float32-le';
   source: { path: string; size: number; protocol?: number; numpyModules?: string[] };
   splits: Record<Split, ChunkedSplitManifest>;
+  /** sha256 (hex) of every file the splits name, by its name (`train/text.00000.f32`). */
+  sha256: Record<string, string>;
   report: DatasetReport;
 }
 
@@ -59,34 +66,74 @@ function writeAll(fd: number, bytes: Uint8Array): void {
   while (off < bytes.length) off += fs.writeSync(fd, bytes, off, bytes.length - off);
 }
 
-/** Writes a float32 stream into fixed-size chunk files. */
+/** Writes a float32 stream into fixed-size chunk files, hashing each as it goes. */
 class ChunkWriter {
   private fd = -1;
   private inChunk = 0;
   private chunkIdx = 0;
+  private hash = createHash('sha256');
   readonly files: string[] = [];
-  constructor(private readonly dir: string, private readonly rel: string, private readonly elemsPerChunk: number) {}
+  constructor(private readonly dir: string, private readonly rel: string, private readonly elemsPerChunk: number, private readonly sums: Record<string, string>) {}
   write(values: Float32Array): void {
     let i = 0;
     while (i < values.length) {
       if (this.fd < 0 || this.inChunk === this.elemsPerChunk) this.next();
       const take = Math.min(values.length - i, this.elemsPerChunk - this.inChunk);
       const part = values.subarray(i, i + take);
-      writeAll(this.fd, new Uint8Array(part.buffer, part.byteOffset, part.byteLength));
+      const bytes = new Uint8Array(part.buffer, part.byteOffset, part.byteLength);
+      writeAll(this.fd, bytes);
+      this.hash.update(bytes);
       this.inChunk += take;
       i += take;
     }
   }
   private next(): void {
-    if (this.fd >= 0) fs.closeSync(this.fd);
+    this.finish();
     const name = `${this.rel}.${String(this.chunkIdx++).padStart(5, '0')}.f32`;
     this.files.push(name);
     this.fd = fs.openSync(path.join(this.dir, name), 'w');
+    this.hash = createHash('sha256');
     this.inChunk = 0;
   }
-  close(): void {
-    if (this.fd >= 0) fs.closeSync(this.fd);
+  private finish(): void {
+    if (this.fd < 0) return;
+    fs.closeSync(this.fd);
     this.fd = -1;
+    this.sums[this.files.at(-1)!] = this.hash.digest('hex');
+  }
+  close(): void {
+    this.finish();
+  }
+}
+
+const sha256 = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
+
+/** `mkdir -p` that never loops (Node's recursive mkdir spins on some pseudo file systems, e.g. under /proc) and says
+ *  which path is in the way. Throws Node's errors, with their code, syscall and path. */
+export function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  for (let d = path.resolve(dir); ; ) {
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.statSync(d);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    }
+    if (st) {
+      if (!st.isDirectory()) throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${d}'`), { code: 'ENOTDIR', errno: -20, syscall: 'mkdir', path: d });
+      break;
+    }
+    missing.push(d);
+    const up = path.dirname(d);
+    if (up === d) break;
+    d = up;
+  }
+  for (const m of missing.reverse()) {
+    try {
+      fs.mkdirSync(m);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || !fs.statSync(m).isDirectory()) throw e;
+    }
   }
 }
 
@@ -96,8 +143,18 @@ class ChunkWriter {
  */
 export function convertPickleToChunked(src: string, dstDir: string, opts: ConvertOptions = {}): ChunkedManifest {
   const maxChunk = opts.maxChunkBytes ?? 256 << 20;
-  if (fs.existsSync(path.join(dstDir, 'manifest.json')) && !opts.overwrite) {
-    throw new DataError({ code: 'SMC6020', message: `${dstDir} already holds a converted dataset`, location: dstDir, hint: 'pass overwrite: true (CLI: --force) or choose another directory' });
+  const existing = path.join(dstDir, 'manifest.json');
+  if (fs.existsSync(existing)) {
+    if (!opts.overwrite) throw new DataError({ code: 'SMC6020', message: `${dstDir} already holds a converted dataset`, location: dstDir, hint: 'pass overwrite: true (CLI: --overwrite) or choose another directory' });
+    let format: unknown;
+    try {
+      format = (JSON.parse(fs.readFileSync(existing, 'utf8')) as { format?: unknown }).format;
+    } catch {
+      format = undefined;
+    }
+    if (format !== CHUNKED_FORMAT) {
+      throw new DataError({ code: 'SMC6020', message: `${dstDir} holds a manifest.json that is not a converted dataset's (a bundle?); --overwrite replaces converted datasets only`, location: existing, hint: 'choose another (new or empty) directory' });
+    }
   }
   const srcSize = (() => {
     try {
@@ -107,32 +164,39 @@ export function convertPickleToChunked(src: string, dstDir: string, opts: Conver
     }
   })();
   return withPickleFile(src, (parsed) => {
-    const { splits, report } = inspectMmsa(parsed, opts);
+    let inspected: ReturnType<typeof inspectMmsa>;
+    try {
+      inspected = inspectMmsa(parsed, opts);
+    } catch (e) {
+      if (e instanceof DataError) throw e;
+      throw new DataError({ code: 'SMC6004', message: `unsupported content: ${(e as Error).message}`, location: src });
+    }
+    const { splits, report } = inspected;
     report.format = 'chunked';
-    fs.mkdirSync(dstDir, { recursive: true });
+    makeDirs(dstDir);
     fs.rmSync(path.join(dstDir, 'manifest.json'), { force: true });
     const out = {} as Record<Split, ChunkedSplitManifest>;
+    const sums: Record<string, string> = {};
     for (const split of SPLITS) {
       const v = splits[split];
-      fs.mkdirSync(path.join(dstDir, split), { recursive: true });
+      makeDirs(path.join(dstDir, split));
       const shapes = { text: v.text.shape, vision: v.vision.shape, audio: v.audio.shape };
       const maxRow = Math.max(...MODALITIES.map((m) => shapes[m][0] * shapes[m][1] * 4));
       const spc = Math.max(1, Math.floor(maxChunk / maxRow));
       const files = {} as Record<Modality, string[]>;
       for (const m of MODALITIES) {
         const view = v[m];
-        const w = new ChunkWriter(dstDir, `${split}/${m}`, spc * shapes[m][0] * shapes[m][1]);
+        const w = new ChunkWriter(dstDir, `${split}/${m}`, spc * shapes[m][0] * shapes[m][1], sums);
         let ninf = 0;
-        let nonFinite = 0;
         try {
-          ndStreamNumeric(view.nd, 'f32', (vals) => {
+          ndStreamNumeric(view.nd, 'f32', (vals, start) => {
             const f = vals as Float32Array;
             for (let i = 0; i < f.length; i++) {
               const x = f[i]!;
               if (m === 'audio' && x === -Infinity) {
                 f[i] = 0;
                 ninf++;
-              } else if (!Number.isFinite(x)) nonFinite++;
+              } else if (!Number.isFinite(x)) throw nonFiniteError(src, view.keyPath, start + i, x, shapes[m], v.ids);
             }
             w.write(f);
           }, 1 << 21);
@@ -146,26 +210,26 @@ export function convertPickleToChunked(src: string, dstDir: string, opts: Conver
           report.negInfReplaced[split] = ninf;
           report.negInfReplaced.total += ninf;
         }
-        if (nonFinite) {
-          report.nonFinite[view.keyPath] = nonFinite;
-          report.warnings.push(`${view.keyPath}: ${nonFinite} non-finite value(s) (NaN/inf) left unchanged`);
-        }
         if (v.n === 0) files[m] = [];
         else files[m] = w.files;
       }
       const rel = (f: string) => `${split}/${f}`;
+      const put = (f: string, data: Uint8Array | string) => {
+        fs.writeFileSync(path.join(dstDir, f), data);
+        sums[f] = sha256(data);
+      };
       const lab = v.labels;
-      fs.writeFileSync(path.join(dstDir, rel('labels.f32')), new Uint8Array(lab.buffer, lab.byteOffset, lab.byteLength));
-      fs.writeFileSync(path.join(dstDir, rel('ids.json')), JSON.stringify(v.ids));
+      put(rel('labels.f32'), new Uint8Array(lab.buffer, lab.byteOffset, lab.byteLength));
+      put(rel('ids.json'), JSON.stringify(v.ids));
       const sm: ChunkedSplitManifest = { n: v.n, samplesPerChunk: spc, shapes, files, labels: rel('labels.f32'), ids: rel('ids.json') };
       if (v.rawText) {
-        fs.writeFileSync(path.join(dstDir, rel('raw_text.json')), JSON.stringify(v.rawText));
+        put(rel('raw_text.json'), JSON.stringify(v.rawText));
         sm.rawText = rel('raw_text.json');
       }
       for (const [key, arr] of [['audioLengths', v.audioLengths], ['visionLengths', v.visionLengths]] as const) {
         if (!arr) continue;
         const f = rel(key === 'audioLengths' ? 'audio_lengths.i32' : 'vision_lengths.i32');
-        fs.writeFileSync(path.join(dstDir, f), new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength));
+        put(f, new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength));
         sm[key] = f;
       }
       out[split] = sm;
@@ -176,6 +240,7 @@ export function convertPickleToChunked(src: string, dstDir: string, opts: Conver
       dtype: 'float32-le',
       source: { path: path.resolve(src), size: srcSize, protocol: report.protocol, numpyModules: report.numpyModules },
       splits: out,
+      sha256: sums,
       report,
     };
     fs.writeFileSync(path.join(dstDir, 'manifest.json'), JSON.stringify(manifest, null, 1));
@@ -191,25 +256,102 @@ function chunkErr(dir: string, message: string, file?: string): DataError {
     code: 'SMC6020',
     message,
     location: file ? path.join(dir, file) : dir,
-    hint: 'convert the pickle again: convertPickleToChunked(src, dir) (CLI: smcirc data convert <pkl> <dir>)',
+    hint: 'convert the pickle again: smcirc data convert --overwrite <pkl> <dir>',
   });
 }
 
-function readTyped<T extends Float32Array | Int32Array>(dir: string, rel: string, n: number, ctor: new (b: ArrayBuffer) => T): T {
+/** The names a manifest may use: `<split>/<plain file name>`, nothing that leaves the folder. */
+const PLAIN_NAME = /^(train|valid|test)\/[A-Za-z0-9_][A-Za-z0-9_.-]{0,100}$/;
+
+/** Checks a name from the manifest and returns its path inside `dir`; refuses `../`, absolute paths, links and
+ *  anything that is not a regular file (SMC6022). */
+function safePath(dir: string, rel: unknown, what: string): string {
+  if (typeof rel !== 'string' || !PLAIN_NAME.test(rel) || rel.includes('..')) {
+    throw new DataError({
+      code: 'SMC6022',
+      message: `manifest.json names ${what} ${JSON.stringify(typeof rel === 'string' ? rel.slice(0, 120) : rel ?? null)}, which is not a plain <split>/<file> name inside the folder`,
+      location: path.join(dir, 'manifest.json'),
+      hint: 'a converted folder only refers to its own files; convert the pickle again instead of editing manifest.json',
+    });
+  }
   const p = path.join(dir, rel);
+  let st: fs.Stats;
+  try {
+    st = fs.lstatSync(p);
+  } catch {
+    throw chunkErr(dir, `missing file ${rel}`, rel);
+  }
+  if (!st.isFile()) {
+    throw new DataError({ code: 'SMC6022', message: `${rel} is ${st.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}; a converted folder holds its files itself`, location: p, hint: 'convert the pickle again: smcirc data convert --overwrite <pkl> <dir>' });
+  }
+  return p;
+}
+
+function hashMismatch(dir: string, rel: string, want: string | undefined, got: string): DataError {
+  return new DataError({
+    code: 'SMC6021',
+    message: want ? `${rel} does not match the sha256 manifest.json records (expected ${want.slice(0, 16)}…, found ${got.slice(0, 16)}…): the file was changed or damaged after conversion` : `manifest.json records no sha256 for ${rel}`,
+    location: path.join(dir, rel),
+    hint: 'convert the pickle again: smcirc data convert --overwrite <pkl> <dir>',
+  });
+}
+
+/** A small file of the folder, read whole and checked against its recorded sha256. */
+function readChecked(dir: string, rel: string, sums: Record<string, string>, what: string): Buffer {
+  const p = safePath(dir, rel, what);
   let buf: Buffer;
   try {
     buf = fs.readFileSync(p);
   } catch {
-    throw chunkErr(dir, `missing file ${rel}`, rel);
+    throw chunkErr(dir, `cannot read ${rel}`, rel);
   }
+  const got = sha256(buf);
+  if (sums[rel] !== got) throw hashMismatch(dir, rel, sums[rel], got);
+  return buf;
+}
+
+function readTyped<T extends Float32Array | Int32Array>(dir: string, rel: string, n: number, ctor: new (b: ArrayBuffer) => T, sums: Record<string, string>, what: string): T {
+  const buf = readChecked(dir, rel, sums, what);
   if (buf.length !== n * 4) throw chunkErr(dir, `${rel} has ${buf.length} bytes, expected ${n * 4}`, rel);
   const ab = new ArrayBuffer(buf.length);
   new Uint8Array(ab).set(buf);
   return new ctor(ab);
 }
 
-/** One split of a chunked dataset; rows are read from disk on demand. */
+function readStrings(dir: string, rel: string, n: number, sums: Record<string, string>, what: string): string[] {
+  const buf = readChecked(dir, rel, sums, what);
+  let v: unknown;
+  try {
+    v = JSON.parse(buf.toString('utf8'));
+  } catch (e) {
+    throw chunkErr(dir, `${rel} is not valid JSON: ${(e as Error).message}`, rel);
+  }
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw chunkErr(dir, `${rel} is not a JSON list of strings`, rel);
+  if (v.length !== n) throw chunkErr(dir, `${rel} has ${v.length} entries, expected ${n}`, rel);
+  return v as string[];
+}
+
+const isCount = (x: unknown): x is number => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0;
+
+/** The shape of one split's manifest entry, checked before anything is read or allocated from it. */
+function checkSplitManifest(dir: string, split: Split, m: unknown): ChunkedSplitManifest {
+  const bad = (what: string) => chunkErr(dir, `manifest.json: splits.${split}${what}`, 'manifest.json');
+  if (typeof m !== 'object' || m === null) throw bad(' is not an object');
+  const s = m as Record<string, unknown>;
+  if (!isCount(s.n) || s.n > 2 ** 31) throw bad(`.n is ${JSON.stringify(s.n)}, not a whole number of rows`);
+  if (!isCount(s.samplesPerChunk) || s.samplesPerChunk < 1) throw bad(`.samplesPerChunk is ${JSON.stringify(s.samplesPerChunk)}, not a positive whole number`);
+  const shapes = s.shapes as Record<string, unknown> | undefined;
+  const files = s.files as Record<string, unknown> | undefined;
+  for (const mod of MODALITIES) {
+    const sh = shapes?.[mod];
+    if (!Array.isArray(sh) || sh.length !== 2 || !sh.every((d) => isCount(d) && d >= 1) || sh[0] * sh[1] > 2 ** 28) throw bad(`.shapes.${mod} is ${JSON.stringify(sh)}, not [T, d]`);
+    if (!Array.isArray(files?.[mod])) throw bad(`.files.${mod} is not a list`);
+  }
+  for (const k of ['labels', 'ids'] as const) if (typeof s[k] !== 'string') throw bad(`.${k} is not a file name`);
+  return m as ChunkedSplitManifest;
+}
+
+/** One split of a chunked dataset; rows are read from disk on demand, each chunk checked once on first use. */
 export class ChunkedSplit implements BatchSource {
   readonly n: number;
   readonly textShape: [number, number];
@@ -222,38 +364,52 @@ export class ChunkedSplit implements BatchSource {
   readonly visionLengths?: Int32Array;
   private readonly fds = new Map<string, number>();
 
-  constructor(private readonly dir: string, private readonly m: ChunkedSplitManifest) {
+  constructor(private readonly dir: string, private readonly m: ChunkedSplitManifest, private readonly sums: Record<string, string> = {}) {
     this.n = m.n;
     this.textShape = m.shapes.text;
     this.visionShape = m.shapes.vision;
     this.audioShape = m.shapes.audio;
-    this.labels = readTyped(dir, m.labels, m.n, Float32Array);
-    this.ids = JSON.parse(fs.readFileSync(path.join(dir, m.ids), 'utf8')) as string[];
-    if (this.ids.length !== m.n) throw chunkErr(dir, `${m.ids} has ${this.ids.length} ids, expected ${m.n}`, m.ids);
-    if (m.rawText) this.rawText = JSON.parse(fs.readFileSync(path.join(dir, m.rawText), 'utf8')) as string[];
-    if (m.audioLengths) this.audioLengths = readTyped(dir, m.audioLengths, m.n, Int32Array);
-    if (m.visionLengths) this.visionLengths = readTyped(dir, m.visionLengths, m.n, Int32Array);
+    this.labels = readTyped(dir, m.labels, m.n, Float32Array, sums, 'labels');
+    for (let i = 0; i < this.labels.length; i++) {
+      if (!Number.isFinite(this.labels[i]!)) throw chunkErr(dir, `${m.labels}: label ${i} is ${this.labels[i]}`, m.labels);
+    }
+    this.ids = readStrings(dir, m.ids, m.n, sums, 'ids');
+    if (m.rawText) this.rawText = readStrings(dir, m.rawText, m.n, sums, 'raw_text');
+    if (m.audioLengths) this.audioLengths = readTyped(dir, m.audioLengths, m.n, Int32Array, sums, 'audio_lengths');
+    if (m.visionLengths) this.visionLengths = readTyped(dir, m.visionLengths, m.n, Int32Array, sums, 'vision_lengths');
     for (const mod of MODALITIES) {
       const rowBytes = m.shapes[mod][0] * m.shapes[mod][1] * 4;
       const expectChunks = Math.ceil(m.n / m.samplesPerChunk);
       if (m.files[mod].length !== expectChunks) throw chunkErr(dir, `${mod} has ${m.files[mod].length} chunk files, expected ${expectChunks}`);
       m.files[mod].forEach((f, c) => {
         const rows = Math.min(m.samplesPerChunk, m.n - c * m.samplesPerChunk);
-        let size: number;
-        try {
-          size = fs.statSync(path.join(dir, f)).size;
-        } catch {
-          throw chunkErr(dir, `missing chunk file ${f}`, f);
-        }
+        const size = fs.statSync(safePath(dir, f, `a ${mod} chunk`)).size;
         if (size !== rows * rowBytes) throw chunkErr(dir, `${f} has ${size} bytes, expected ${rows * rowBytes} (${rows} rows)`, f);
+        if (!sums[f]) throw hashMismatch(dir, f, undefined, '');
       });
     }
   }
 
+  /** The open file of a chunk; on first use its whole content is hashed and compared with the manifest (once). */
   private fd(rel: string): number {
     let fd = this.fds.get(rel);
     if (fd === undefined) {
-      fd = fs.openSync(path.join(this.dir, rel), 'r');
+      fd = fs.openSync(safePath(this.dir, rel, 'a chunk'), 'r');
+      try {
+        const h = createHash('sha256');
+        const buf = Buffer.allocUnsafe(8 << 20);
+        for (let pos = 0; ; ) {
+          const k = fs.readSync(fd, buf, 0, buf.length, pos);
+          if (k === 0) break;
+          h.update(buf.subarray(0, k));
+          pos += k;
+        }
+        const got = h.digest('hex');
+        if (got !== this.sums[rel]) throw hashMismatch(this.dir, rel, this.sums[rel], got);
+      } catch (e) {
+        fs.closeSync(fd);
+        throw e;
+      }
       this.fds.set(rel, fd);
     }
     return fd;
@@ -323,9 +479,10 @@ export class ChunkedDataset {
   readonly valid: ChunkedSplit;
   readonly test: ChunkedSplit;
   constructor(readonly dir: string, readonly manifest: ChunkedManifest) {
-    this.train = new ChunkedSplit(dir, manifest.splits.train);
-    this.valid = new ChunkedSplit(dir, manifest.splits.valid);
-    this.test = new ChunkedSplit(dir, manifest.splits.test);
+    const sums = manifest.sha256 ?? {};
+    this.train = new ChunkedSplit(dir, manifest.splits.train, sums);
+    this.valid = new ChunkedSplit(dir, manifest.splits.valid, sums);
+    this.test = new ChunkedSplit(dir, manifest.splits.test, sums);
   }
   get report(): DatasetReport {
     return this.manifest.report;
@@ -342,19 +499,42 @@ export class ChunkedDataset {
   }
 }
 
-/** Open a directory written by convertPickleToChunked; validates the manifest and file sizes. */
+/** The largest manifest.json read (a converted MOSEI manifest is a few hundred KiB). */
+const MAX_MANIFEST_BYTES = 64 << 20;
+
+/** Open a directory written by convertPickleToChunked; validates the manifest, the names and sizes of its files, and
+ *  the sha256 of the small ones (chunks are checked on first read). */
 export function openChunked(dir: string): ChunkedDataset {
   const mp = path.join(dir, 'manifest.json');
   let manifest: ChunkedManifest;
   try {
+    const st = fs.statSync(mp);
+    if (!st.isFile()) throw chunkErr(dir, 'manifest.json is not a regular file', 'manifest.json');
+    if (st.size > MAX_MANIFEST_BYTES) throw chunkErr(dir, `manifest.json is ${st.size} bytes, more than a converted folder's manifest can be`, 'manifest.json');
     manifest = JSON.parse(fs.readFileSync(mp, 'utf8')) as ChunkedManifest;
   } catch (e) {
+    if (e instanceof DataError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     throw chunkErr(dir, code === 'ENOENT' ? `no manifest.json in ${dir} (not converted, or conversion did not finish)` : `manifest.json is unreadable: ${(e as Error).message}`, 'manifest.json');
   }
+  if (typeof manifest !== 'object' || manifest === null || Array.isArray(manifest)) throw chunkErr(dir, 'manifest.json is not an object', 'manifest.json');
   if (manifest.format !== CHUNKED_FORMAT || manifest.version !== CHUNKED_VERSION) {
-    throw chunkErr(dir, `manifest.json is format ${manifest.format} v${manifest.version}, expected ${CHUNKED_FORMAT} v${CHUNKED_VERSION}`, 'manifest.json');
+    const old = manifest.format === CHUNKED_FORMAT && typeof manifest.version === 'number' && manifest.version < CHUNKED_VERSION;
+    throw chunkErr(dir, `manifest.json is format ${String(manifest.format).slice(0, 40)} v${String(manifest.version).slice(0, 20)}, expected ${CHUNKED_FORMAT} v${CHUNKED_VERSION}${old ? ' (an older conversion, without checksums)' : ''}`, 'manifest.json');
   }
-  for (const s of SPLITS) if (!manifest.splits?.[s]) throw chunkErr(dir, `manifest.json lacks split ${s}`, 'manifest.json');
+  if (typeof manifest.splits !== 'object' || manifest.splits === null) throw chunkErr(dir, 'manifest.json has no splits', 'manifest.json');
+  for (const s of SPLITS) {
+    if (!manifest.splits[s]) throw chunkErr(dir, `manifest.json lacks split ${s}`, 'manifest.json');
+    checkSplitManifest(dir, s, manifest.splits[s]);
+  }
+  const sums = manifest.sha256 as unknown;
+  if (typeof sums !== 'object' || sums === null || Array.isArray(sums) || !Object.values(sums).every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h))) {
+    throw chunkErr(dir, 'manifest.json has no valid sha256 table', 'manifest.json');
+  }
+  const r = manifest.report as unknown as Record<string, unknown> | null;
+  const obj = (x: unknown) => typeof x === 'object' && x !== null && !Array.isArray(x);
+  if (!obj(r) || !obj(r!.dtypes) || !obj(r!.negInfReplaced) || !obj(r!.nonFinite) || !Array.isArray(r!.warnings) || !(r!.warnings as unknown[]).every((w) => typeof w === 'string')) {
+    throw chunkErr(dir, 'manifest.json has no valid load report', 'manifest.json');
+  }
   return new ChunkedDataset(dir, manifest);
 }

@@ -3,8 +3,8 @@
 // Layout read: {train|valid|test: {id, raw_text, text, text_bert, audio, vision, [audio_lengths,
 // vision_lengths], annotations, classification_labels, regression_labels}} (MMSA data_loader.py).
 // Like MMSA: every feature array is cast to float32, `audio == -inf` is set to 0 (counted in
-// `report.negInfReplaced`), labels come from `regression_labels`. Unlike MMSA, NaN/+inf are left as
-// they are but counted in `report.nonFinite` with a warning.
+// `report.negInfReplaced`), labels come from `regression_labels`. Unlike MMSA, any other NaN/inf in
+// labels or features (every split) is refused when loading, naming split, row and key (SMC6017).
 // Files of any size are read through a file descriptor (pickle.ts), so the 2 GiB `readFile` limit
 // does not apply; each split/modality must still fit one Float32Array (< 4 GiB) and all of them
 // must fit in memory. For MOSEI, convert once with `convertPickleToChunked` (chunked.ts) and
@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DataError } from './errors.js';
 import {
-  NdArray, describeValue, isNdArray, isNumericDtype, ndToFloat32, ndToNumbers, ndToStrings, withPickleFile,
+  NdArray, NotANumber, describeValue, isNdArray, isNumericDtype, ndToFloat32, ndToNumbers, ndToStrings, plainNumber, plainString, statRegularFile, withPickleFile,
   type ParsedPickle,
 } from './pickle.js';
 import { SPLITS, emptyReport, type Dataset, type DatasetReport, type ModalityArrays, type Split } from './types.js';
@@ -59,6 +59,7 @@ export const MMSA_SHAPES = {
 
 /** Streaming SHA-256 of a file (any size). */
 export function sha256File(file: string): string {
+  statRegularFile(file);
   const h = createHash('sha256');
   const fd = fs.openSync(file, 'r');
   try {
@@ -108,24 +109,94 @@ function lengthOf(v: unknown): number | undefined {
   return undefined;
 }
 
-function toStrings(v: unknown): string[] {
-  if (isNdArray(v)) return ndToStrings(v);
-  if (Array.isArray(v)) return v.map((x) => (x instanceof Uint8Array ? new TextDecoder().decode(x) : String(x)));
+function toStrings(ctx: Ctx, keyPath: string, v: unknown): string[] {
+  try {
+    if (isNdArray(v)) return ndToStrings(v);
+    if (Array.isArray(v)) return v.map((x) => plainString(x));
+  } catch (e) {
+    throw new DataError({ code: 'SMC6015', message: `${keyPath}: ${(e as Error).message}`, location: loc(ctx, keyPath), hint: 'ids and transcripts are arrays of strings' });
+  }
   return [];
 }
 
-function toNumberList(ctx: Ctx, keyPath: string, v: unknown): number[] {
+/**
+ * The numbers of a 1-D array or (nested) list, at most `cap` of them (a list can hold the same big list many times
+ * over through the pickle memo). A string or another non-number is refused naming its index (MMSA labels are floats;
+ * a string label would silently become NaN).
+ */
+function toNumberList(ctx: Ctx, keyPath: string, v: unknown, cap: number): number[] {
+  const notNumber = (e: NotANumber) =>
+    new DataError({ code: 'SMC6015', message: `${keyPath}[${e.index}] is ${e.message.replace(/^item \d+ is /, '')}`, location: loc(ctx, `${keyPath}[${e.index}]`), hint: 'labels and lengths must be numbers (MMSA: float32 regression_labels); re-save the file with numeric labels' });
   if (isNdArray(v)) {
-    if (!isNumericDtype(v.dtype) && v.dtype.kind !== 'O') {
-      throw new DataError({ code: 'SMC6015', message: `${keyPath} has dtype ${v.dtype.str}, expected numbers`, location: loc(ctx, keyPath) });
+    if (!isNumericDtype(v.dtype) && v.dtype?.kind !== 'O') {
+      throw new DataError({ code: 'SMC6015', message: `${keyPath} has dtype ${v.dtype?.str ?? '(none)'}, expected numbers`, location: loc(ctx, keyPath) });
     }
-    return ndToNumbers(v);
+    try {
+      return ndToNumbers(v);
+    } catch (e) {
+      if (e instanceof NotANumber) throw notNumber(e);
+      throw new DataError({ code: 'SMC6002', message: `${keyPath}: cannot decode array payload: ${(e as Error).message}`, location: loc(ctx, keyPath), hint: 'the file is truncated or corrupt; download it again' });
+    }
   }
   if (Array.isArray(v)) {
-    const flat = (v as unknown[]).flat(3);
-    return flat.map((x) => (typeof x === 'bigint' ? Number(x) : Number(x)));
+    const out: number[] = [];
+    const stack: unknown[][] = [v];
+    const idx: number[] = [0];
+    while (stack.length && out.length <= cap) {
+      const top = stack.at(-1)!;
+      const i = idx.at(-1)!;
+      if (i >= top.length) {
+        stack.pop();
+        idx.pop();
+        continue;
+      }
+      idx[idx.length - 1] = i + 1;
+      const x = top[i];
+      if (Array.isArray(x) && stack.length < 4) {
+        stack.push(x);
+        idx.push(0);
+        continue;
+      }
+      try {
+        out.push(plainNumber(x, out.length));
+      } catch (e) {
+        throw notNumber(e as NotANumber);
+      }
+    }
+    if (out.length > cap) throw tooMany(ctx, keyPath, cap, `a list of more than ${cap}`);
+    return out;
   }
   throw new DataError({ code: 'SMC6015', message: `${keyPath} is ${describeValue(v)}, expected an array of numbers`, location: loc(ctx, keyPath) });
+}
+
+function tooMany(ctx: Ctx, keyPath: string, n: number, found: string): DataError {
+  return new DataError({ code: 'SMC6012', message: `${keyPath}: expected shape (${n},) (N from ${keyPath.split('.')[0]}.id), found ${found}`, location: loc(ctx, keyPath), hint: 'arrays inside a split must have one row per sample; the file is inconsistent or was edited' });
+}
+
+/** Refuses the first NaN or infinite value of a split's [n, T, d] array (or of its [n] labels), naming split, row and key. */
+function checkFinite(ctx: Ctx, keyPath: string, a: Float32Array | ArrayLike<number>, shape: [number, number] | undefined, ids: string[] | undefined): void {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!;
+    if (Number.isFinite(x)) continue;
+    throw nonFiniteError(ctx.file, keyPath, i, x, shape, ids);
+  }
+}
+
+export function nonFiniteError(file: string, keyPath: string, flat: number, x: number, shape: [number, number] | undefined, ids: string[] | undefined, extra = ''): DataError {
+  const per = shape ? shape[0] * shape[1] : 1;
+  const row = Math.floor(flat / per);
+  const within = flat - row * per;
+  const id = ids?.[row] !== undefined ? ` (id ${JSON.stringify(ids[row])})` : '';
+  const at = shape ? `, time step ${Math.floor(within / shape[1])}, feature ${within % shape[1]}` : '';
+  const what = Number.isNaN(x) ? 'NaN' : x > 0 ? 'inf' : '-inf';
+  return new DataError({
+    code: 'SMC6017',
+    message: `${keyPath}: row ${row}${id}${at} is ${what}${extra}`,
+    location: `${file}: ${keyPath}[${row}]`,
+    hint: shape
+      ? 'features must be finite (only -inf in audio is replaced by 0, as MMSA does): fix or drop these samples before training'
+      : 'labels must be finite numbers: fix or drop these samples',
+  });
 }
 
 function checkModality(ctx: Ctx, split: Split, d: Dict, key: string, role: 'text' | 'vision' | 'audio', n: number): { nd: NdArray; shape: [number, number]; keyPath: string } {
@@ -143,7 +214,7 @@ function checkModality(ctx: Ctx, split: Split, d: Dict, key: string, role: 'text
     });
   }
   if (!isNumericDtype(v.dtype)) {
-    throw new DataError({ code: 'SMC6015', message: `${keyPath} has dtype ${v.dtype.str}, expected a float array`, location: loc(ctx, keyPath) });
+    throw new DataError({ code: 'SMC6015', message: `${keyPath} has dtype ${v.dtype?.str ?? '(none)'}, expected a float array`, location: loc(ctx, keyPath) });
   }
   ctx.report.dtypes[keyPath] = v.dtype.str;
   const s = v.shape;
@@ -203,25 +274,17 @@ function decodeModality(ctx: Ctx, m: { nd: NdArray; shape: [number, number]; key
   return { data, shape: m.shape };
 }
 
-function countNonFinite(ctx: Ctx, keyPath: string, a: Float32Array): void {
-  let c = 0;
-  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) c++;
-  if (c > 0) {
-    ctx.report.nonFinite[keyPath] = c;
-    ctx.report.warnings.push(`${keyPath}: ${c} non-finite value(s) (NaN/inf) left unchanged`);
-  }
-}
-
 function lengths(ctx: Ctx, split: Split, d: Dict, key: string, n: number, T: number): Int32Array | undefined {
   if (!(key in d) || d[key] == null) return undefined;
   const keyPath = `${split}.${key}`;
-  const vals = toNumberList(ctx, keyPath, d[key]);
+  const vals = toNumberList(ctx, keyPath, d[key], n);
   if (vals.length !== n) {
     throw new DataError({ code: 'SMC6012', message: `${keyPath}: expected ${n} lengths (N from ${split}.id), found ${vals.length}`, location: loc(ctx, keyPath) });
   }
   const out = new Int32Array(n);
   let clamped = 0;
   for (let i = 0; i < n; i++) {
+    if (!Number.isFinite(vals[i]!)) throw nonFiniteError(ctx.file, keyPath, i, vals[i]!, undefined, undefined);
     const x = Math.round(vals[i]!);
     const c = Math.min(T, Math.max(0, x));
     if (c !== x) clamped++;
@@ -272,23 +335,25 @@ function inspectSplit(ctx: Ctx, split: Split, d: Dict): MmsaSplitView {
   if (n === undefined) {
     throw new DataError({ code: 'SMC6015', message: `${split}.id is ${describeValue(d.id)}, expected an array of ids`, location: loc(ctx, `${split}.id`) });
   }
-  const ids = toStrings(d.id);
+  const ids = toStrings(ctx, `${split}.id`, d.id);
+  if (ids.length !== n) throw new DataError({ code: 'SMC6012', message: `${split}.id: ${ids.length} ids for ${n} rows`, location: loc(ctx, `${split}.id`), hint: 'ids are a 1-D array of strings, one per sample' });
   const text = checkModality(ctx, split, d, textKey, 'text', n);
   const audio = checkModality(ctx, split, d, K.audio, 'audio', n);
   const vision = checkModality(ctx, split, d, K.vision, 'vision', n);
   const labelPath = `${split}.${labelKey}`;
-  const lv = toNumberList(ctx, labelPath, d[labelKey]);
+  const lv = toNumberList(ctx, labelPath, d[labelKey], n);
   if (isNdArray(d[labelKey])) ctx.report.dtypes[labelPath] = (d[labelKey] as NdArray).dtype.str;
   if (lv.length !== n) {
     const shape = isNdArray(d[labelKey]) ? fmtShape((d[labelKey] as NdArray).shape) : `list of ${lv.length}`;
     throw new DataError({ code: 'SMC6012', message: `${labelPath}: expected shape (${n},) (N from ${split}.id), found ${shape}`, location: loc(ctx, labelPath) });
   }
+  checkFinite(ctx, labelPath, lv, undefined, ids);
   const view: MmsaSplitView = { n, ids, labels: Float32Array.from(lv), text, audio, vision };
   const al = lengths(ctx, split, d, 'audio_lengths', n, audio.shape[0]);
   const vl = lengths(ctx, split, d, 'vision_lengths', n, vision.shape[0]);
   if (al) view.audioLengths = al;
   if (vl) view.visionLengths = vl;
-  if ((ctx.opts.keepRawText ?? true) && 'raw_text' in d) view.rawText = toStrings(d.raw_text);
+  if ((ctx.opts.keepRawText ?? true) && 'raw_text' in d) view.rawText = toStrings(ctx, `${split}.raw_text`, d.raw_text);
   return view;
 }
 
@@ -300,9 +365,10 @@ function loadSplit(ctx: Ctx, split: Split, v: MmsaSplitView): ModalityArrays {
   const ninf = replaceNegInf(audio.data);
   ctx.report.negInfReplaced[split] = ninf;
   ctx.report.negInfReplaced.total += ninf;
-  countNonFinite(ctx, v.text.keyPath, text.data);
-  countNonFinite(ctx, v.audio.keyPath, audio.data);
-  countNonFinite(ctx, v.vision.keyPath, vision.data);
+  // Up front, for every split: a NaN found only after training (in the test metrics) names nothing.
+  checkFinite(ctx, v.text.keyPath, text.data, text.shape, v.ids);
+  checkFinite(ctx, v.audio.keyPath, audio.data, audio.shape, v.ids);
+  checkFinite(ctx, v.vision.keyPath, vision.data, vision.shape, v.ids);
   const out: ModalityArrays = {
     text: text.data, vision: vision.data, audio: audio.data,
     labels: v.labels,

@@ -48,13 +48,55 @@ export class MemorySource implements ByteSource {
   }
 }
 
+/** Pseudo file systems: their files claim a size of 0 (or any size), and reading them may never end. */
+const PSEUDO_FS = ['/proc', '/sys', '/dev'];
+
+/**
+ * Refuses — by `stat`, before anything is opened — a data path that is not a regular file: a FIFO (opening it would
+ * block until a writer comes), a device (/dev/zero never ends), a socket, a folder, or a file under /proc, /sys or
+ * /dev. Returns its Stats.
+ */
+export function statRegularFile(p: string, what = 'data file'): fs.Stats {
+  let st: fs.Stats;
+  let real: string;
+  try {
+    st = fs.statSync(p);
+    real = fs.realpathSync(p);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new DataError({
+      code: 'SMC6001',
+      message: `cannot open ${p}: ${err.code ?? err.message}`,
+      location: p,
+      hint: err.code === 'ENOENT' ? 'check the path; MMSA files live under <root>/MOSI/Processed/aligned_50.pkl' : 'check the path and its permissions',
+    });
+  }
+  const kind = st.isFile() ? undefined : st.isDirectory() ? 'a folder' : st.isFIFO() ? 'a FIFO (named pipe)' : st.isCharacterDevice() ? 'a character device' : st.isBlockDevice() ? 'a block device' : st.isSocket() ? 'a socket' : 'not a regular file';
+  const pseudo = PSEUDO_FS.find((d) => real === d || real.startsWith(`${d}/`));
+  if (kind || pseudo) {
+    throw new DataError({
+      code: 'SMC6006',
+      message: `${p} is ${kind ?? `a file of the ${pseudo!.slice(1)} pseudo file system`}, not a ${what}; it was not opened`,
+      location: p,
+      hint: 'pass an MMSA pickle (a regular file) or a folder from `smcirc data convert`; copy streamed data to a file first',
+    });
+  }
+  return st;
+}
+
 export class FileSource implements ByteSource {
   readonly fd: number;
   readonly size: number;
   constructor(readonly label: string) {
+    statRegularFile(label);
     try {
       this.fd = fs.openSync(label, 'r');
-      this.size = fs.fstatSync(this.fd).size;
+      const st = fs.fstatSync(this.fd);
+      if (!st.isFile()) {
+        fs.closeSync(this.fd);
+        throw Object.assign(new Error('not a regular file'), { code: 'EINVAL' });
+      }
+      this.size = st.size;
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       throw new DataError({
@@ -297,18 +339,56 @@ function codecsEncode(text: unknown, encoding?: unknown): Uint8Array | LazyLatin
   return new TextEncoder().encode(text);
 }
 
+/** `bytes(n)` makes n zero bytes: a pickle could ask for gigabytes in a few bytes. No MMSA pickle uses it. */
+const MAX_PY_BYTES = 1 << 20;
+
 function pyBytes(...args: unknown[]): Uint8Array {
   if (args.length === 0) return new Uint8Array(0);
   const a = args[0];
   if (Array.isArray(a)) return Uint8Array.from(a as number[]);
   if (a instanceof Uint8Array) return a.slice();
   if (typeof a === 'string') return codecsEncode(a, args[1]) as Uint8Array;
-  if (typeof a === 'number') return new Uint8Array(a);
+  if (typeof a === 'number') {
+    if (!(Number.isInteger(a) && a >= 0 && a <= MAX_PY_BYTES)) throw new Error(`bytes(${a}) asks for more than ${MAX_PY_BYTES} zero bytes`);
+    return new Uint8Array(a);
+  }
   throw new Error('unsupported bytes() arguments');
 }
 
-function makeRegistry(seenModules: Set<string>) {
+/** A global the pickle names that smcirc does not know: recorded, never called, and refused after parsing. */
+export interface RefusedGlobal {
+  module: string;
+  name: string;
+  /** Byte offset of the opcode that named it. */
+  position: number;
+}
+
+/** Marks the objects built from a refused global (so the walk over the value can say where they ended up). */
+const REFUSED = Symbol('smcirc.refusedGlobal');
+
+function refusedClass(g: RefusedGlobal): (...args: any[]) => any {
+  // Callable with and without `new` (pickle's REDUCE calls, NEWOBJ constructs); keeps nothing but its name.
+  const cls = function (this: unknown) {
+    const o = Object.create(cls.prototype as object) as Record<symbol, RefusedGlobal>;
+    o[REFUSED] = g;
+    return o;
+  } as unknown as { prototype: Record<string | symbol, unknown> };
+  cls.prototype.__module__ = g.module;
+  cls.prototype.__name__ = g.name;
+  cls.prototype[REFUSED] = g;
+  (cls as unknown as Record<symbol, RefusedGlobal>)[REFUSED] = g;
+  return cls as unknown as (...args: any[]) => any;
+}
+
+function makeRegistry(seenModules: Set<string>, refused: RefusedGlobal[] = [], position: () => number = () => 0) {
   const reg = new NameRegistry();
+  // Unknown globals become inert placeholders that remember their name and byte, wherever they appear (top level,
+  // nested in a dict or list, as the callable of a REDUCE, as a BUILD state); the parse is refused afterwards.
+  (reg as unknown as { onMissingName(module: unknown, name: unknown): unknown }).onMissingName = (module: unknown, name: unknown) => {
+    const g: RefusedGlobal = { module: String(module).slice(0, 200), name: String(name).slice(0, 200), position: Math.max(0, position() - 1) };
+    refused.push(g);
+    return refusedClass(g);
+  };
   for (const core of ['numpy.core', 'numpy._core']) {
     reg.register(`${core}.multiarray`, '_reconstruct', (_cls: unknown, _shape: unknown, _typecode: unknown) => {
       seenModules.add(core);
@@ -387,13 +467,15 @@ export function parsePickleSource<T = unknown>(source: ByteSource, opts: { lazyT
     throw new DataError({ code: 'SMC6003', message: `unsupported pickle protocol ${protocol}`, location: where(1) });
   }
   const seen = new Set<string>();
+  const refused: RefusedGlobal[] = [];
   const reader = new SourceReader(source, opts.lazyThreshold);
-  const parser = new Parser({ nameResolver: makeRegistry(seen) });
+  const parser = new Parser({ nameResolver: makeRegistry(seen, refused, () => reader.position) });
   let value: unknown;
   try {
     value = parser.read(reader);
   } catch (e) {
     if (e instanceof DataError) throw e;
+    if (refused.length) throw refusedError(source.label, where, refused, undefined);
     if (e instanceof TruncatedError || (e instanceof Error && /end of file/i.test(e.message))) {
       throw new DataError({
         code: 'SMC6002',
@@ -418,7 +500,54 @@ export function parsePickleSource<T = unknown>(source: ByteSource, opts: { lazyT
       hint: 'the file is damaged or not an MMSA feature pickle; download it again and check its SHA-256',
     });
   }
+  if (refused.length) throw refusedError(source.label, where, refused, value);
   return { value: value as T, info: { protocol, numpyModules: [...seen].sort(), source: source.label } };
+}
+
+/** SMC6004 naming the first refused global, where it sits in the value (`train.text`, `test.extra[2].x`) and its byte. */
+function refusedError(label: string, where: (pos: number) => string, refused: RefusedGlobal[], value: unknown): DataError {
+  const first = refused[0]!;
+  const at = value === undefined ? undefined : findRefused(value);
+  const g = at?.global ?? first;
+  const torch = g.module === 'torch' || g.module.startsWith('torch.');
+  const others = new Set(refused.map((r) => `${r.module}.${r.name}`));
+  others.delete(`${g.module}.${g.name}`);
+  return new DataError({
+    code: 'SMC6004',
+    message: `${at ? `${at.path} is ` : 'the pickle names '}object ${g.module}.${g.name}, a global smcirc does not read (named at byte ${g.position})${others.size ? `; also ${[...others].slice(0, 3).join(', ')}${others.size > 3 ? ', …' : ''}` : ''}; nothing in it was run`,
+    location: at ? `${label}: ${at.path} (byte ${g.position})` : where(g.position),
+    hint: torch
+      ? 'the file holds torch tensors (MMSA-FET return_type="pt"); re-extract with return_type="np"'
+      : 'MMSA feature pickles hold dicts of numpy arrays, strings and numbers only; re-save the features without custom objects',
+  });
+}
+
+/** Breadth-first walk (no recursion, each object once) to the first object built from a refused global. */
+function findRefused(root: unknown): { path: string; global: RefusedGlobal } | undefined {
+  const seen = new Set<object>();
+  const queue: [unknown, string][] = [[root, '<root>']];
+  const key = (p: string, k: string) => (p === '<root>' ? k : /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? `${p}.${k}` : `${p}[${JSON.stringify(k.slice(0, 40))}]`);
+  for (let i = 0; i < queue.length && i < 10_000_000; i++) {
+    const [v, p] = queue[i]!;
+    if ((typeof v !== 'object' && typeof v !== 'function') || v === null) continue;
+    if (seen.has(v)) continue;
+    seen.add(v);
+    const g = (v as Record<symbol, RefusedGlobal | undefined>)[REFUSED];
+    if (g) return { path: p, global: g };
+    if (v instanceof Uint8Array || v instanceof LazyBytes || v instanceof LazyLatin1Bytes || v instanceof LazyLatin1Text || v instanceof NpDtype) continue;
+    if (v instanceof NdArray) {
+      if (Array.isArray(v.raw)) v.raw.forEach((x, j) => queue.push([x, `${p}[${j}]`]));
+      continue;
+    }
+    if (Array.isArray(v)) v.forEach((x, j) => queue.push([x, `${p}[${j}]`]));
+    else if (v instanceof Map) for (const [k, x] of v) queue.push([x, key(p, String(k))]);
+    else {
+      for (const k of Object.keys(v)) queue.push([(v as Record<string, unknown>)[k], key(p, k)]);
+      const args = (v as { args?: unknown }).args;
+      if (Array.isArray(args)) args.forEach((x, j) => queue.push([x, `${p}.args[${j}]`]));
+    }
+  }
+  return undefined;
 }
 
 /** Parse an in-memory pickle (tests, small files). */
@@ -539,7 +668,8 @@ function half(h: number): number {
   return s * 2 ** (e - 15) * (1 + f / 1024);
 }
 
-export function isNumericDtype(d: NpDtype): boolean {
+export function isNumericDtype(d: NpDtype | undefined): boolean {
+  if (!(d instanceof NpDtype)) return false;
   return (d.kind === 'f' && [2, 4, 8].includes(d.itemsize)) || (d.kind === 'i' || d.kind === 'u') && [1, 2, 4, 8].includes(d.itemsize) || d.kind === 'b';
 }
 
@@ -554,6 +684,7 @@ export function ndStreamNumeric(
   chunkElems = 1 << 20,
 ): void {
   if (!isNumericDtype(a.dtype)) throw new Error(`dtype ${a.dtype.str} is not numeric`);
+  checkPayloadSize(a);
   if (a.fortran && a.shape.filter((d) => d > 1).length > 1) {
     // Rare: decode whole, then transpose to C order.
     const whole = out === 'f32' ? new Float32Array(a.size) : new Float64Array(a.size);
@@ -615,13 +746,36 @@ function fortranToC<T extends Float32Array | Float64Array>(src: T, shape: number
   return dst;
 }
 
+/** Bytes a payload holds (for UTF-8 held latin-1 text: an upper bound), or undefined for object arrays. */
+function payloadBytes(raw: RawPayload): number | undefined {
+  if (raw instanceof Uint8Array) return raw.length;
+  if (raw instanceof LazyBytes) return raw.length;
+  if (raw instanceof LazyLatin1Bytes) return raw.utf8.length;
+  return undefined;
+}
+
+/** The shape must fit the payload before anything of the shape's size is allocated (a hostile shape is free). */
+export function checkPayloadSize(a: NdArray): void {
+  const have = payloadBytes(a.raw);
+  if (!a.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw new Error(`shape (${a.shape.join(', ')}) is not a list of whole numbers`);
+  const need = a.size * (a.dtype?.itemsize ?? 0);
+  if (have === undefined) {
+    if (Array.isArray(a.raw) && a.raw.length !== a.size) throw new Error(`object array holds ${a.raw.length} items, shape (${a.shape.join(', ')}) needs ${a.size}`);
+    return;
+  }
+  const exact = !(a.raw instanceof LazyLatin1Bytes);
+  if (exact ? need !== have : need > have) throw new Error(`payload holds ${have} bytes, shape (${a.shape.join(', ')}) of ${a.dtype?.str} needs ${need}`);
+}
+
 export function ndToFloat32(a: NdArray): Float32Array {
+  checkPayloadSize(a);
   const out = new Float32Array(a.size);
   ndStreamNumeric(a, 'f32', (v, s) => out.set(v, s));
   return out;
 }
 
 export function ndToFloat64(a: NdArray): Float64Array {
+  checkPayloadSize(a);
   const out = new Float64Array(a.size);
   ndStreamNumeric(a, 'f64', (v, s) => out.set(v, s));
   return out;
@@ -629,15 +783,46 @@ export function ndToFloat64(a: NdArray): Float64Array {
 
 /** Small arrays to plain numbers (lengths, labels). Object arrays of numbers are accepted. */
 export function ndToNumbers(a: NdArray): number[] {
-  if (a.dtype.kind === 'O') return (a.raw as unknown[]).map((x) => Number(x));
+  if (a.dtype.kind === 'O') {
+    if (!Array.isArray(a.raw)) throw new Error('object array without items');
+    return a.raw.map((x, i) => plainNumber(x, i));
+  }
   return Array.from(ndToFloat64(a));
+}
+
+/** A number from a pickled Python number (int, float, bool, numpy scalar); anything else is refused, naming its index. */
+export function plainNumber(x: unknown, i: number): number {
+  if (typeof x === 'number') return x;
+  if (typeof x === 'bigint' || typeof x === 'boolean') return Number(x);
+  throw new NotANumber(i, x);
+}
+
+/** Thrown by plainNumber for an item that is not a number (a string label, a nested list, None). */
+export class NotANumber extends Error {
+  constructor(readonly index: number, readonly item: unknown) {
+    super(`item ${index} is ${typeof item === 'string' ? `the string ${JSON.stringify(item.slice(0, 40))}` : describeValue(item)}, not a number`);
+  }
+}
+
+/** A string from a pickled str/bytes/number; a container is refused (String() of a shared nested list can be huge). */
+export function plainString(x: unknown): string {
+  if (typeof x === 'string') return x;
+  if (x instanceof Uint8Array) return new TextDecoder().decode(x);
+  if (typeof x === 'number' || typeof x === 'bigint' || typeof x === 'boolean') return String(x);
+  if (x === null || x === undefined) return 'None';
+  throw new Error(`${describeValue(x)} where a string was expected`);
 }
 
 /** String arrays: object (`|O`), fixed-width unicode (`<U n`, UTF-32) or bytes (`|S n`). */
 export function ndToStrings(a: NdArray): string[] {
   const d = a.dtype;
-  if (d.kind === 'O') return (a.raw as unknown[]).map((x) => (x instanceof Uint8Array ? new TextDecoder().decode(x) : String(x)));
+  if (d.kind === 'O') {
+    if (!Array.isArray(a.raw)) throw new Error('object array without items');
+    return a.raw.map((x) => plainString(x));
+  }
   if (d.kind !== 'U' && d.kind !== 'S') return ndToNumbers(a).map((x) => String(x));
+  checkPayloadSize(a);
+  if (d.itemsize <= 0) throw new Error(`string dtype ${d.str} has no width`);
   const bytes = collectBytes(a.raw);
   const out: string[] = [];
   const n = a.size;
