@@ -2,7 +2,7 @@
 // (compiler/kernels/select.ts) picks tile sizes and reduction strategies. Compiling needs no device: the target is
 // the WebGPU defaults, a lavapipe-like software adapter, a limits file, or the adapter at hand.
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import type { TargetAbi } from '../runtime/abi/model.js';
 import { DEFAULT_MAX_STORAGE_BINDING, type AdapterFacts } from './kernels/select.js';
 
@@ -46,6 +46,8 @@ export function resolveTarget(spec: string): TargetAbi {
   if (spec === 'software') return SOFTWARE_TARGET;
   const hint = 'pass --target default, --target software, or a JSON file such as {"software": false, "limits": {"maxStorageBuffersPerShaderStage": 10}}';
   if (!existsSync(spec)) throw new TargetError(`--target ${spec}: no such target or file`, hint);
+  const st = statSync(spec);
+  if (!st.isFile() || st.size > 1 << 20) throw new TargetError(`--target ${spec}: not a regular file of at most 1 MiB`, hint);
   let j: { adapter?: unknown; software?: unknown; limits?: unknown };
   try {
     j = JSON.parse(readFileSync(spec, 'utf8'));

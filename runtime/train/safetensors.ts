@@ -1,7 +1,7 @@
 // safetensors files: read and write f32 tensors with string metadata; writes are atomic (temp file, fsync,
 // rename), so a kill or a full disk mid-write leaves the previous file intact.
 
-import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { dirname, join, basename } from 'node:path';
 
 export class CheckpointError extends Error {
@@ -55,11 +55,16 @@ export function decodeSafetensors(buf: Buffer, file = '<buffer>'): { tensors: Ma
   const base = 8 + n;
   const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
   let metadata: Record<string, string> = {};
+  if (!header || typeof header !== 'object' || Array.isArray(header)) return bad('its header is not a JSON object');
   for (const [name, h] of Object.entries(header)) {
     if (name === '__metadata__') {
+      if (!h || typeof h !== 'object' || Array.isArray(h) || Object.values(h).some((v) => typeof v !== 'string')) bad('its __metadata__ is not an object of strings');
       metadata = h as unknown as Record<string, string>;
       continue;
     }
+    const okEntry = h && typeof h === 'object' && Array.isArray(h.shape) && h.shape.every((d: unknown) => Number.isInteger(d) && (d as number) >= 0)
+      && Array.isArray(h.data_offsets) && h.data_offsets.length === 2 && h.data_offsets.every((d: unknown) => Number.isInteger(d) && (d as number) >= 0);
+    if (!okEntry) bad(`tensor ${name} has no valid shape or data_offsets`);
     if (h.dtype !== 'F32') bad(`tensor ${name} has dtype ${h.dtype}; smcirc reads F32`);
     const [s, e] = h.data_offsets;
     const count = h.shape.reduce((a, b) => a * b, 1);
@@ -99,8 +104,11 @@ export function writeSafetensors(path: string, tensors: Map<string, { shape: num
 export function readSafetensors(path: string): ReturnType<typeof decodeSafetensors> {
   let buf: Buffer;
   try {
+    const st = statSync(path);
+    if (!st.isFile()) throw new CheckpointError('SMC5013', `${path} is not a regular file`, 'pass a run folder made by `smcirc train` or a .safetensors checkpoint');
     buf = readFileSync(path);
   } catch (e) {
+    if (e instanceof CheckpointError) throw e;
     throw new CheckpointError('SMC5013', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, 'pass a run folder made by `smcirc train` or a .safetensors checkpoint');
   }
   return decodeSafetensors(buf, path);

@@ -90,9 +90,26 @@ describe.concurrent('bundles and checkpoints', () => {
     expect(r.stderr).toContain(`${p} is not a valid safetensors file`);
   });
 
-  // runtime/train/safetensors.ts (decodeSafetensors) reads `Object.entries(header)` without checking that the header
-  // is an object: a header of `null` is an internal error. That file belongs to another area; see the report.
-  test.todo('a checkpoint whose header is `null` is refused (SMC5010) — needs a check in runtime/train/safetensors.ts');
+  test.each([
+    ['null', 'its header is not a JSON object'],
+    ['{"w": null}', 'tensor w has no valid shape or data_offsets'],
+    ['{"__metadata__": 3}', 'its __metadata__ is not an object of strings'],
+  ])('a checkpoint whose header is %s is refused (SMC5010)', async (json, message) => {
+    const h = Buffer.from(json);
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(h.length));
+    const p = join(dir, `header-${h.length}.safetensors`);
+    writeFileSync(p, Buffer.concat([len, h]));
+    const r = await capped(['eval', p, '--spec', TINY, '--backend', 'reference']);
+    expectCoded(r, 'SMC5010', { located: false });
+    expect(r.stderr).toContain(message);
+  });
+
+  test('a checkpoint path that is not a regular file is refused before reading (SMC5013)', async () => {
+    const r = await capped(['eval', '/dev/zero', '--spec', TINY, '--backend', 'reference']);
+    expectCoded(r, 'SMC5013', { located: false });
+    expect(r.stderr).toContain('/dev/zero is not a regular file');
+  });
 });
 
 describe('every Node file-system error code becomes a coded, located message', () => {
