@@ -1,13 +1,14 @@
 // Writes a bundle folder: spec sources, generated glue (model.ts + model.js), one .wgsl file per kernel, and
 // manifest.json last (so a folder without a manifest is never taken for a finished bundle), with its own hash.
 
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ModelAbi } from '../../runtime/abi/model.js';
 import { specName } from '../../runtime/abi/model.js';
 import { MANIFEST_FILE, manifestDigest, modelToManifest, type BundleManifest } from '../../runtime/abi/manifest.js';
 import { generateGlue } from './glue.js';
 import { SMCIRC_VERSION } from '../../runtime/abi/version.js';
+import { makeDirs } from '../../runtime/fs.js';
 
 export const GENERATOR = `smcirc ${SMCIRC_VERSION}`;
 
@@ -30,7 +31,7 @@ export function writeBundle(dir: string, model: ModelAbi): BundleManifest {
   rmSync(join(dir, MANIFEST_FILE), { force: true });
   for (const sub of ['kernels', 'spec']) rmSync(join(dir, sub), { recursive: true, force: true });
   for (const [rel, text] of files) {
-    mkdirSync(dirname(join(dir, rel)), { recursive: true });
+    makeDirs(dirname(join(dir, rel)));
     writeFileSync(join(dir, rel), text);
   }
   writeFileSync(join(dir, MANIFEST_FILE), `${JSON.stringify(manifest, null, 1)}\n`);

@@ -108,34 +108,8 @@ class ChunkWriter {
 
 const sha256 = (b: Uint8Array | string): string => createHash('sha256').update(b).digest('hex');
 
-/** `mkdir -p` that never loops (Node's recursive mkdir spins on some pseudo file systems, e.g. under /proc) and says
- *  which path is in the way. Throws Node's errors, with their code, syscall and path. */
-export function makeDirs(dir: string): void {
-  const missing: string[] = [];
-  for (let d = path.resolve(dir); ; ) {
-    let st: fs.Stats | undefined;
-    try {
-      st = fs.statSync(d);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
-    }
-    if (st) {
-      if (!st.isDirectory()) throw Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${d}'`), { code: 'ENOTDIR', errno: -20, syscall: 'mkdir', path: d });
-      break;
-    }
-    missing.push(d);
-    const up = path.dirname(d);
-    if (up === d) break;
-    d = up;
-  }
-  for (const m of missing.reverse()) {
-    try {
-      fs.mkdirSync(m);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || !fs.statSync(m).isDirectory()) throw e;
-    }
-  }
-}
+import { makeDirs } from '../fs.js';
+export { makeDirs };
 
 /**
  * Convert an MMSA pickle into the chunked format under `dstDir`, streaming: memory use does not

@@ -1,11 +1,12 @@
 // Executor: runs a DispatchPlan on a GpuContext. Buffers and pipelines are created once at load (pipelines
 // asynchronously), bind groups are cached, a step is one command buffer and one submit, and only the tensors
 // asked for are read back. Debug: WGSL dump, per-kernel timings (timestamp queries when the adapter has them).
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DispatchPlan } from '../abi/plan.js';
 import type { GpuContext } from './device.js';
 import { GpuError } from './errors.js';
+import { makeDirs } from '../fs.js';
 
 export interface ExecutorOptions {
   /** Write every kernel's WGSL to this folder (NNN-name.wgsl) at load. */
@@ -38,7 +39,7 @@ export class Executor {
   static async load(ctx: GpuContext, plan: DispatchPlan, opts: ExecutorOptions = {}): Promise<Executor> {
     const device = ctx.device;
     if (opts.dumpWgslDir) {
-      mkdirSync(opts.dumpWgslDir, { recursive: true });
+      makeDirs(opts.dumpWgslDir);
       plan.kernels.forEach((k, i) => writeFileSync(join(opts.dumpWgslDir!, `${String(i).padStart(3, '0')}-${fileSafe(k.name)}.wgsl`), k.wgsl));
     }
     const maxBinding = ctx.limits.maxStorageBufferBindingSize;

@@ -1,12 +1,13 @@
 // `smcirc report`: reads one or more run folders and writes report.html (self-contained) plus each figure as SVG.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { conditionOrder, figureData, type FigureData } from './figure-data.js';
 import { detectionFigure, flaggedFigure, missingCurveFigure, scoresFigure, testMetricsFigure, trainingFigure, type Figure } from './figures.js';
 import { reportHtml, type RenderedFigure } from './html.js';
 import { labelRuns, readRun } from './read-run.js';
 import { renderSvg } from './render.js';
+import { makeDirs } from '../fs.js';
 
 export { ReportError } from './read-run.js';
 
@@ -43,7 +44,7 @@ export async function writeReport(runDirs: string[], outDir: string, o: { now?: 
   const figures: RenderedFigure[] = [];
   for (const f of reportFigures(fd, conditions)) figures.push({ ...f, svg: await renderSvg(f.spec, f.id) });
   const dir = resolve(outDir);
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   const svgs = figures.map((f) => {
     const p = join(dir, `${f.id}.svg`);
     writeFileSync(p, f.svg);

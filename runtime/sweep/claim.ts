@@ -3,11 +3,12 @@
 // on this host, or no heartbeat for `staleMs` from another — is taken over by creating n+1; nothing is ever deleted.
 // `<n>.end.json` releases n, `<n>.child.json` names its train process; together they record who ran what.
 
-import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Cell } from './grid.js';
 import { writeJsonFile } from './manifest.js';
 import { procId, running, type ProcId } from './procs.js';
+import { makeDirs } from '../fs.js';
 
 export const HEARTBEAT_MS = 30_000;
 export const DEFAULT_STALE_MS = 5 * 60_000;
@@ -170,7 +171,7 @@ export function tryClaim(root: string, cell: Cell, o: ClaimOptions): Claim | und
     ...(env.SLURM_JOB_ID ? { slurm: { job: env.SLURM_JOB_ID, array_job: env.SLURM_ARRAY_JOB_ID, task: env.SLURM_ARRAY_TASK_ID } } : {}),
   };
   const dir = claimDir(root, cell);
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   const tmp = join(dir, `.${generation}.${me.pid}.${o.slot}.tmp`);
   writeFileSync(tmp, `${JSON.stringify(record, null, 2)}\n`);
   try {

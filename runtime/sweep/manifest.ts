@@ -1,10 +1,11 @@
 // sweep.json — the grid of a sweep folder and its cells, written once (a rerun with another grid is refused) and read
 // by `--worker` and `smcirc table` — and retry.json, the failed attempts that the latest `smcirc sweep` retries.
 
-import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SMCIRC_VERSION } from '../abi/version.js';
 import { expandGrid, GridError, type Cell, type SweepGrid } from './grid.js';
+import { makeDirs } from '../fs.js';
 
 export const SWEEP_FILE = 'sweep.json';
 export const RETRY_FILE = 'retry.json';
@@ -55,7 +56,7 @@ export function gridDifferences(was: SweepGrid, now: SweepGrid): string[] {
 
 /** Records the grid in a new folder, or checks that it is the one recorded there; returns the manifest. */
 export function createOrCheckSweep(root: string, grid: SweepGrid): { manifest: SweepManifest; created: boolean } {
-  mkdirSync(root, { recursive: true });
+  makeDirs(root);
   const manifest: SweepManifest = { smcirc_sweep: 1, smcirc: SMCIRC_VERSION, created: new Date().toISOString(), grid, cells: expandGrid(grid) };
   try {
     writeJsonFile(join(root, SWEEP_FILE), manifest, true);

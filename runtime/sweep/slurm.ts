@@ -2,8 +2,9 @@
 // and runs cells until none is left), its submission with sbatch, and waiting for the array to leave the queue.
 
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { makeDirs } from '../fs.js';
 
 export const SLURM_DIR = 'slurm';
 export const JOB_SCRIPT = 'sweep.sbatch';
@@ -43,7 +44,7 @@ export function jobScript(o: JobScriptOptions): string {
 
 export function writeJobScript(o: JobScriptOptions): string {
   const dir = join(o.root, SLURM_DIR);
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   const path = join(dir, JOB_SCRIPT);
   writeFileSync(path, jobScript(o), { mode: 0o755 });
   return path;

@@ -4,12 +4,13 @@
 // stdout and in <sweep>/sweep.log. SIGINT/SIGTERM stop the children and release their cells as interrupted.
 
 import { spawn } from 'node:child_process';
-import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isFinished, tryClaim, type Claim, type EndRecord } from './claim.js';
 import { trainArgs, type Cell } from './grid.js';
 import type { SweepManifest } from './manifest.js';
 import { waitGone } from './procs.js';
+import { makeDirs } from '../fs.js';
 
 export const SWEEP_LOG = 'sweep.log';
 export const ERROR_FILE = 'error.txt';
@@ -80,7 +81,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerResult> {
     const args = resumed ? ['train', '--resume', dir] : trainArgs(o.manifest.grid, cell, dir);
     const why = claim.takeover ? `; claim ${gen - 1}: ${claim.takeover}` : claim.previous ? `; claim ${gen - 1} ${claim.previous.end?.status}` : '';
     event(slot, resumed ? 'resume' : 'run', cell, `(claim ${gen}${why})`);
-    mkdirSync(dir, { recursive: true });
+    makeDirs(dir);
     const logPath = join(dir, `sweep-${gen}.log`);
     const fd = openSync(logPath, 'w');
     writeSync(fd, `# ${new Date().toISOString()} smcirc ${args.join(' ')}\n`);

@@ -2,7 +2,7 @@
 // best weights kept, atomic checkpoints (resumable), and a clean stop that names the epoch, step and batch when
 // the loss turns NaN or Inf.
 
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { TrainingHistory } from './history.js';
 import { specHash } from '../abi/manifest.js';
 import { removeOrphanTemps } from './safetensors.js';
@@ -17,6 +17,7 @@ import { predictSplit } from '../eval/predict.js';
 import { batchTensors, roles, type RunData } from './data-source.js';
 import { readSafetensors, writeSafetensors } from './safetensors.js';
 import { checkpointState, LAST_FILE, MODEL_FILE, paramTensors, resumeMetadata } from './checkpoints.js';
+import { makeDirs } from '../fs.js';
 
 export { loadWeights } from './checkpoints.js';
 
@@ -82,7 +83,7 @@ export async function trainSeed(o: SeedRunOptions): Promise<SeedRunResult> {
   const t = model.settings.train;
   const { target } = roles(model);
   const B = t.batch_size;
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   if (data.train.n < B) {
     throw new TrainingStopped('SMC5001', `the training split has ${data.train.n} samples, fewer than one batch of ${B}`, `lower the batch size, e.g. --set train.batch_size=${Math.max(1, data.train.n)}`);
   }
@@ -108,7 +109,7 @@ export async function trainSeed(o: SeedRunOptions): Promise<SeedRunResult> {
     state = initTrainState(model.state, params);
   }
   await backend.setState(state);
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   removeOrphanTemps(dir);
   const history = new TrainingHistory(dir, o.resume && existsSync(lastPath) ? { step, epoch: startEpoch } : undefined);
   // The first step of a seed also compiles the GPU kernels (lavapipe compiles each pipeline when it first runs):

@@ -2,10 +2,11 @@
 // pid, claims the folder; a second `train` on it stops with an error naming the owner. A lock left by a killed
 // process (same host, pid gone) is taken over, so `--resume` after a kill -9 works.
 
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { CheckpointError } from './safetensors.js';
+import { makeDirs } from '../fs.js';
 
 export const RUN_LOCK = 'run.lock';
 
@@ -20,7 +21,7 @@ function alive(pid: number): boolean {
 
 /** Claims `dir` for this process; returns the release function. Throws SMC5017 when another process holds it. */
 export function claimRunFolder(dir: string): () => void {
-  mkdirSync(dir, { recursive: true });
+  makeDirs(dir);
   const path = join(dir, RUN_LOCK);
   const me = { host: hostname(), pid: process.pid, since: new Date().toISOString() };
   for (let attempt = 0; attempt < 2; attempt++) {

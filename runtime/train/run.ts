@@ -1,7 +1,7 @@
 // A training run: the run folder (spec sources, resolved hyperparameters, log, per-seed checkpoints), one
 // training per seed, test metrics per condition with each seed's best weights, and the mean ± std table.
 
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, posix, sep } from 'node:path';
 import { specName, type ModelAbi } from '../abi/model.js';
 import { dmfdRecorder } from '../eval/dmfd-record.js';
@@ -15,6 +15,7 @@ import { conditionCsv, conditionTable, evaluateConditions, METRIC_NAMES, type Co
 import { loadWeights, trainSeed, type ProgressSink, type SeedRunResult } from './loop.js';
 import { CheckpointError } from './safetensors.js';
 import type { RunData } from './data-source.js';
+import { makeDirs } from '../fs.js';
 
 export interface RunOptions {
   model: ModelAbi;
@@ -50,7 +51,7 @@ export const RUN_MANIFEST = 'run.json';
 function copySpec(model: ModelAbi, dir: string): string {
   const { files, entry } = model.spec;
   for (const [rel, text] of files) {
-    mkdirSync(dirname(join(dir, rel)), { recursive: true });
+    makeDirs(dirname(join(dir, rel)));
     writeFileSync(join(dir, rel), text);
   }
   return entry;

@@ -105,6 +105,14 @@ describe.concurrent('bundles and checkpoints', () => {
     expect(r.stderr).toContain(message);
   });
 
+  test('output folders under /proc fail at once with a coded error (Node’s recursive mkdir would spin there)', async () => {
+    for (const args of [['train', '--backend', 'reference', '--max-steps', '1', '--out', '/proc/smcirc-test/run'], ['compile', TINY, '-o', '/proc/smcirc-test/bundle']]) {
+      const r = await capped(args);
+      expectCoded(r, /SMC505\d/);
+      expect(r.stderr).toContain('/proc/smcirc-test');
+    }
+  });
+
   test('a checkpoint path that is not a regular file is refused before reading (SMC5013)', async () => {
     const r = await capped(['eval', '/dev/zero', '--spec', TINY, '--backend', 'reference']);
     expectCoded(r, 'SMC5013', { located: false });
