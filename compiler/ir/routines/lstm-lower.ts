@@ -13,15 +13,20 @@ export const LSTM_BACKWARD_NEEDS: InputNeed[] = [...LSTM_NEEDS, 'view', { view: 
 
 const shapeOf = (cx: RoutineLowering, i: number): number[] => cx.graph.nodes[i]!.shape;
 
-export function lowerLstm(cx: RoutineLowering): void {
+/** What both LSTM lowerings read of their node: inputs, output tensor, views, sizes [B, T, I] and H, direction. */
+function lstmParts(cx: RoutineLowering) {
   const n = cx.node;
-  if (n.attrs.op !== 'routine') return;
   const ins = n.inputs;
-  const out = cx.tensorName(n.id);
-  const v = (i: number) => cx.views[i]!;
   const [B, T, I] = shapeOf(cx, ins[0]!) as [number, number, number];
-  const H = shapeOf(cx, ins[2]!)[1]!;
-  const reverse = n.attrs.params.reverse === true;
+  const params = n.attrs.op === 'routine' ? n.attrs.params : {};
+  return {
+    n, ins, out: cx.tensorName(n.id), v: (i: number) => cx.views[i]!,
+    B, T, I, H: shapeOf(cx, ins[2]!)[1]!, reverse: params.reverse === true,
+  };
+}
+
+export function lowerLstm(cx: RoutineLowering): void {
+  const { n, ins, out, v, B, T, I, H, reverse } = lstmParts(cx);
   const bias = cx.temp('bias', 4 * H);
   const xproj = cx.temp('xproj', B * T * 4 * H);
   const gates = cx.temp('gates', B * T * 4 * H);
@@ -52,14 +57,7 @@ export function lowerLstm(cx: RoutineLowering): void {
 }
 
 export function lowerLstmBackward(cx: RoutineLowering): void {
-  const n = cx.node;
-  if (n.attrs.op !== 'routine') return;
-  const ins = n.inputs;
-  const out = cx.tensorName(n.id);
-  const v = (i: number) => cx.views[i]!;
-  const [B, T, I] = shapeOf(cx, ins[0]!) as [number, number, number];
-  const H = shapeOf(cx, ins[2]!)[1]!;
-  const reverse = n.attrs.params.reverse === true;
+  const { n, ins, out, v, B, T, I, H, reverse } = lstmParts(cx);
   const fwd = cx.graph.nodes[ins[5]!]!;
   if (fwd.attrs.op !== 'routine') throw new KernelError('SMC4103', `lstm_backward at node ${n.id} does not read an lstm node's output`);
   const fwdOut = cx.tensorName(fwd.id);
