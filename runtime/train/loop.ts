@@ -176,9 +176,6 @@ export async function trainSeed(o: SeedRunOptions): Promise<SeedRunResult> {
     } else {
       badEpochs++;
     }
-    writeSafetensors(lastPath, paramTensors(model, state, ['param', 'opt']), {
-      format: 'pt', epoch: String(epoch + 1), step: String(step), best_valid_l1: String(best.l1), best_epoch: String(best.epoch + 1), bad_epochs: String(badEpochs), seed: String(seed),
-    });
     const secs = (performance.now() - t0) / 1000;
     const epochSps = timed.seconds > 0 ? timed.samples / timed.seconds : (count * B) / secs;
     const vm = mmsaRegressionMetrics(pred, data.valid.labels);
@@ -187,6 +184,11 @@ export async function trainSeed(o: SeedRunOptions): Promise<SeedRunResult> {
       ...(Object.fromEntries(METRIC_NAMES.map((m) => [`valid_${m}`, vm[m]])) as Record<`valid_${(typeof METRIC_NAMES)[number]}`, number>),
       flag_v: fraction(validOut.get('state_v'), (v) => v >= 1), flag_a: fraction(validOut.get('state_a'), (v) => v >= 1),
       best: improved ? 1 : 0, seconds: secs, samples_per_s: epochSps,
+    });
+    // the checkpoint comes after the epoch's history row: a resume drops rows past its checkpoint, so a kill between
+    // the two loses nothing
+    writeSafetensors(lastPath, paramTensors(model, state, ['param', 'opt']), {
+      format: 'pt', epoch: String(epoch + 1), step: String(step), best_valid_l1: String(best.l1), best_epoch: String(best.epoch + 1), bad_epochs: String(badEpochs), seed: String(seed),
     });
     const epochsLeft = maxEpochs - (epoch + 1) + (o.seedsAfter ?? 0) * maxEpochs;
     progress.epoch({ epoch: epoch + 1, trainLoss: count ? sum / count : Number.NaN, validL1: l1, best: improved, samplesPerSecond: epochSps, seconds: secs, runEtaSeconds: epochsLeft * secs });
