@@ -1,12 +1,27 @@
-// `npm run bench`: GPU benchmarks on the default adapter; prints a table and the ratios measured in one process.
+// `npm run bench`: GPU benchmarks on the default adapter; prints a table and the ratios measured in one process (matmul
+// templates, fusion, sample routing), then smcirc against PyTorch eager on the same machine (bench/peer.ts; `--peer`
+// runs that section alone, `--no-peer` skips it).
 import { openGpu } from '../runtime/gpu/device.js';
 import { GpuError } from '../runtime/gpu/errors.js';
 import { selectKernelConfig } from '../compiler/kernels/select.js';
 import { benchMatmul } from './matmul.js';
 import { benchTrainStep } from './train-step.js';
+import { peerOptionsFromArgv, runPeerSection } from './peer.js';
+import { benchRouting } from './routing.js';
 
 async function main(): Promise<void> {
   const quick = process.argv.includes('--quick');
+  let peer: ReturnType<typeof peerOptionsFromArgv>;
+  try {
+    peer = peerOptionsFromArgv(process.argv.slice(2));
+  } catch (e) {
+    console.error((e as Error).message);
+    process.exit(2);
+  }
+  if (peer.only) {
+    await runPeerSection(peer);
+    return;
+  }
   const ctx = await openGpu();
   const cfg = selectKernelConfig(ctx.adapter);
   const a = ctx.adapter;
@@ -32,6 +47,18 @@ async function main(): Promise<void> {
     console.log(`fused vs unfused (${u.optimizer}): ${(u.dispatches / fused!.dispatches).toFixed(2)}× fewer dispatches, ${(u.msPerStep / fused!.msPerStep).toFixed(2)}× faster per step`);
   }
   ctx.destroy();
+  // sample routing: generators large enough that their compute shows, 2 of 16 samples lose vision and 2 audio
+  const routingSize = ['T_L=20', 'd_L=64', 'T_V=100', 'T_A=80', 'hidden2=32', 'train.batch_size=16', 'eval.batch_size=16'];
+  console.log(`\nsample routing (smcir-tiny with ${routingSize.slice(0, 5).join(' ')}, batch 16; median of ${quick ? 3 : 7} steps):`);
+  console.log('| routing | samples per route | train dispatches (routed) | train step ms | forward ms |');
+  console.log('|---|---|---|---|---|');
+  const rt = await benchRouting(spec, routingSize, 2, quick ? 3 : 7);
+  for (const f of rt) {
+    console.log(`| ${f.routed ? 'on' : 'off (--no-route)'} | ${f.counts.length ? f.counts.join(', ') : '16 (all)'} | ${f.dispatches.train} (${f.dispatches.routed}) | ${f.trainMs.toFixed(1)} | ${f.forwardMs.toFixed(1)} |`);
+  }
+  const [off, on] = rt;
+  console.log(`routing on vs off: train step ${(off!.trainMs / on!.trainMs).toFixed(2)}× faster, forward ${(off!.forwardMs / on!.forwardMs).toFixed(2)}× faster`);
+  if (!peer.skip) await runPeerSection(peer);
 }
 
 main().catch((e: unknown) => {

@@ -43,6 +43,7 @@ export function buildProgram(): Command {
     .requiredOption('-o, --out <dir>', 'bundle folder')
     .option('--set <name=value>', 'override a constant or a setting; repeatable', collect, [])
     .option('--target <target>', 'what to compile for: default (WebGPU default limits, runs on any adapter), software (lavapipe), or a limits .json file', 'default')
+    .option('--no-route', 'run each generator on every sample instead of only the flagged ones (sample routing off; for comparison)')
     .action(async (spec: string, o) => {
       const { runCompile } = await import('./commands/compile.js');
       process.exitCode = await runCompile(spec, o);
@@ -64,6 +65,7 @@ export function buildProgram(): Command {
     .option('--dump-wgsl <dir>', 'write the WGSL of every kernel to this folder')
     .option('--validate', 'run every GPU kernel against the reference interpreter and stop at the first that disagrees')
     .option('--recompile', 'with a bundle: compile its spec for this adapter instead of running the bundle’s own kernels')
+    .option('--no-route', 'run each generator on every sample instead of only the flagged ones (sample routing off; for comparison)')
     .option('--init <member=folder>', 'start a member from pretrained weights, e.g. bert=path/to/bert-base-uncased (Hugging Face folder); repeatable', collect, [])
     .option('--quiet', 'print only the run folder')
     .action(async (spec: string | undefined, o, cmd: Command) => {
@@ -174,6 +176,7 @@ export function buildProgram(): Command {
     .option('--set <name=value>', 'override a constant or a setting; repeatable', collect, [])
     .option('--data <file>', 'MMSA pickle for the batch; default: built-in synthetic')
     .addOption(new Option('--top <n>', 'how many kernels to list').argParser(positiveInt).default(20))
+    .option('--no-route', 'run each generator on every sample instead of only the flagged ones (sample routing off; for comparison)')
     .action(async (spec: string | undefined, o) => {
       const { runProfile } = await import('./commands/profile.js');
       const { defaultSpec } = await import('./paths.js');

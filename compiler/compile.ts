@@ -8,6 +8,7 @@ import type { Settings } from './check/settings.js';
 import type { Graph } from './ir/graph.js';
 import { buildTrainStep, trainStepOptionsFromSettings, type TrainStep } from './train-step.js';
 import { isInternalName } from '../runtime/abi/names.js';
+import { routeSamples, type Route } from './passes/route-samples.js';
 
 export interface CompiledModel {
   specPath: string;
@@ -27,6 +28,8 @@ export interface CompiledModel {
   outputs: string[];
   /** Input names the data must provide (inputs and targets, without internal ones). */
   inputs: Map<string, number[]>;
+  /** Sample routing (compiler/passes/route-samples.ts) of the train and eval forwards; empty when off. */
+  routes: { train: Route[]; eval: Route[]; skipped: string[] };
   diagnostics: Diagnostic[];
   sources: Map<string, string>;
 }
@@ -45,6 +48,8 @@ export interface CompileOptions {
   evalBatch?: number;
   dmfdStats?: 'batch' | 'population';
   text?: string;
+  /** Run each generator only on the samples its `where` mask flags (default true; false: every sample). */
+  route?: boolean;
 }
 
 function mustCheck(path: string, o: CheckOptions): CheckResult {
@@ -61,16 +66,19 @@ export function compileModel(specPath: string, opts: CompileOptions = {}): Compi
   const evalBatch = opts.evalBatch ?? settings.eval.batch_size;
   const dmfdStats = opts.dmfdStats ?? settings.eval.dmfd_stats;
   const ev = mustCheck(specPath, { ...base, training: false, withLoss: false, batch: evalBatch, dmfdStats });
+  const route = opts.route ?? true;
+  const routedTrain = route ? routeSamples(tr.elaborated!.graph) : { graph: tr.elaborated!.graph, routes: [], skipped: [] };
+  const routedEval = route ? routeSamples(ev.elaborated!.graph) : { graph: ev.elaborated!.graph, routes: [], skipped: [] };
   let train: TrainStep;
   try {
-    train = buildTrainStep(tr.elaborated!.graph, trainStepOptionsFromSettings(settings.train));
+    train = buildTrainStep(routedTrain.graph, trainStepOptionsFromSettings(settings.train));
   } catch (e) {
     const d = e instanceof DiagnosticError ? e.diagnostic : diag('SMC3004', `cannot build the train step: ${(e as Error).message}`, { file: tr.program.entry, line: 1, column: 1 });
     throw new CompileError([d], tr.program.sources);
   }
   // Population statistics are computed from per-sample scores in a first pass, fed as zeros there: a score
   // must therefore not depend on any statistic.
-  const evGraph = ev.elaborated!.graph;
+  const evGraph = routedEval.graph;
   for (const site of ev.elaborated!.stats) {
     const statInputs = new Set(ev.elaborated!.stats.map((x) => evGraph.inputs.get(x.input)!));
     const seen = new Set<number>();
@@ -92,15 +100,16 @@ export function compileModel(specPath: string, opts: CompileOptions = {}): Compi
   return {
     specPath: tr.program.entry,
     settings,
-    forward: tr.elaborated!.graph,
+    forward: routedTrain.graph,
     train,
-    eval: ev.elaborated!.graph,
+    eval: routedEval.graph,
     evalBatch,
     evalStats: ev.elaborated!.stats,
     constants: tr.elaborated!.constants,
     outputs: [...ev.elaborated!.outputs.keys()],
     inputs,
     diagnostics: [...tr.diagnostics, ...ev.diagnostics.filter((d) => !tr.diagnostics.some((t) => t.message === d.message))],
+    routes: { train: routedTrain.routes, eval: routedEval.routes, skipped: [...new Set([...routedTrain.skipped, ...routedEval.skipped])] },
     sources: tr.program.sources,
   };
 }

@@ -11,11 +11,13 @@ export interface CompileCommandOptions {
   out: string;
   set: string[];
   target: string;
+  /** false: `--no-route`. */
+  route?: boolean;
 }
 
 export async function runCompile(spec: string, o: CompileCommandOptions): Promise<number> {
   const target = resolveTarget(o.target);
-  const model = compileModel(spec, { overrides: o.set });
+  const model = compileModel(spec, { overrides: o.set, route: o.route });
   printDiagnostics(model.diagnostics, model.sources);
   const m = writeBundle(o.out, lowerModel(model, target, o.set));
   const k = (m.programs.train_step?.kernels.length ?? 0) + (m.programs.forward?.kernels.length ?? 0);

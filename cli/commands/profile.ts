@@ -9,8 +9,8 @@ import { iterateBatches } from '../../runtime/data/index.js';
 import { batchTensors, loadRunData, roles } from '../../runtime/train/data-source.js';
 import { TrainingStopped } from '../../runtime/train/loop.js';
 
-export async function runProfile(spec: string, o: { set: string[]; top: number; data?: string }): Promise<number> {
-  const compiled = compileModel(spec, { overrides: o.set });
+export async function runProfile(spec: string, o: { set: string[]; top: number; data?: string; route?: boolean }): Promise<number> {
+  const compiled = compileModel(spec, { overrides: o.set, route: o.route });
   const { backend: b, abi: model } = await openBackend('gpu', compiled, { overrides: o.set });
   const backend = b as GpuBackend;
   try {
@@ -35,9 +35,26 @@ export async function runProfile(spec: string, o: { set: string[]; top: number; 
       `train step: ${d.train} dispatches, ${total.toFixed(2)} ms summed over kernels (${timings[0]?.source ?? 'none'} timing); forward: ${d.forward} dispatches; ${d.kernels} kernels`,
       ...rows.map(([label, e]) => `${e.ms.toFixed(3).padStart(9)} ms  ${((100 * e.ms) / total).toFixed(1).padStart(5)}%  ${e.n > 1 ? `×${e.n} ` : ''}${label}`),
     ];
+    lines.push(...(await routingLines(backend)));
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
     await backend.dispose();
   }
   return 0;
+}
+
+/** Per route of the train step: the flagged count of the profiled batch and the extents the routed kernels ran to. */
+async function routingLines(backend: GpuBackend): Promise<string[]> {
+  const { plan, executor } = backend.train;
+  const routes = plan.routing?.routes ?? [];
+  if (routes.length === 0) return ['sample routing: none (no `where` with a per-sample mask, or --no-route)'];
+  const counts = await executor.read(routes.map((r) => r.count));
+  const bounds = await executor.routedBounds();
+  return routes.map((r, i) => {
+    const mine = plan.dispatches.filter((d) => d.routed?.route === i);
+    const full = mine.reduce((a, d) => a + d.routed!.bound.items, 0);
+    const ran = plan.dispatches.reduce((a, d, j) => a + (d.routed?.route === i ? bounds.get(j)! : 0), 0);
+    const label = mine[0]?.label.split('/')[0] ?? 'route';
+    return `sample routing: route ${i} (${label}…): ${counts.get(r.count)![0]} of ${r.batch} samples flagged; ${mine.length} dispatches ran ${ran} of ${full} items`;
+  });
 }

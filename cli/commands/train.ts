@@ -39,6 +39,8 @@ export interface TrainCommandOptions {
   recompile?: boolean;
   /** Pretrained weights per member: `bert=path/to/bert-base-uncased`. */
   init?: string[];
+  /** false: `--no-route`, every generator on every sample. */
+  route?: boolean;
   quiet?: boolean;
 }
 
@@ -47,7 +49,7 @@ function modelFor(spec: string, overrides: string[], bundle: OpenedBundle | unde
   const ownKernels = bundle !== undefined && backend === 'gpu' && !o.recompile;
   let compiled: CompiledModel | undefined;
   if (!ownKernels || o.validate) {
-    compiled = compileModel(spec, { overrides });
+    compiled = compileModel(spec, { overrides, route: o.route });
     printDiagnostics(compiled.diagnostics, compiled.sources);
   }
   if (ownKernels && !o.validate) {

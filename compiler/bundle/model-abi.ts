@@ -65,8 +65,8 @@ export function programAbi(graph: Graph, gp: GraphPlan, batch: number, step?: Tr
 /** Lowers the train step and the evaluation forward for `target`. */
 export function lowerModel(model: CompiledModel, target: TargetAbi, overrides: string[] = [], mode: FusionMode = 'fused'): ModelAbi {
   const cfg = selectKernelConfig(targetFacts(target));
-  const train = planTrainStep(model.train, cfg, { mode });
-  const forward = planGraph(model.eval, cfg, { mode, keep: forwardKeep(model) });
+  const train = planTrainStep(model.train, cfg, { mode, routes: model.routes.train });
+  const forward = planGraph(model.eval, cfg, { mode, keep: forwardKeep(model), routes: model.routes.eval });
   return {
     ...describeModel(model, overrides),
     gpu: {

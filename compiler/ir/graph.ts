@@ -190,6 +190,13 @@ export class GraphBuilder {
     return id;
   }
 
+  /** Re-emits a node of another graph with new inputs (same op, shape, scope and span): graph rewrites. */
+  copyNode(node: Node, inputs: number[]): number {
+    const id = this.nodes.length;
+    this.nodes.push({ ...node, id, inputs });
+    return id;
+  }
+
   build(): Graph {
     return { nodes: this.nodes, inputs: this.inputs, params: this.params, outputs: this.outputs };
   }

@@ -114,10 +114,25 @@ export interface SeqView {
 }
 
 /**
- * LSTM recurrence of one layer and direction, all time steps in one dispatch (PyTorch gate order i, f, g, o).
- * inputs: [xproj (= x·W_ihᵀ + b_ih + b_hh, 4H features, viewed by `xproj`), W_hh [4H, H] contiguous];
- * outputs: [hc (h_t viewed by `h`, c_t viewed by `c`: the graph routine packs [h | c] per step),
- * gates [B, T, 4H] after activation, kept for the backward]. h0 = c0 = 0.
+ * One lane of an LSTM recurrence kernel: one direction of one layer. A kernel runs its lanes side by side (they
+ * are independent recurrences over the same batch, steps and hidden width: the two directions of a BiLSTM layer).
+ */
+export interface LstmForwardLane {
+  reverse: boolean;
+  /** x·W_ihᵀ + b_ih + b_hh, 4H features in PyTorch gate order (i, f, g, o). */
+  xproj: SeqView;
+  /** h_t and c_t in the `hc` output. */
+  h: SeqView;
+  c: SeqView;
+  /** The gates after activation (4H features, gate order i, f, g, o) in the `gates` output. */
+  gates: SeqView;
+}
+
+/**
+ * LSTM recurrence of one layer, all time steps and all lanes (directions) in one dispatch; h0 = c0 = 0.
+ * inputs: [xproj, whh: the recurrent weights of every lane packed for the recurrence: element (lane, q, j, gate)
+ * = W_hh[gate·H + j, q] of that lane at `whh.offset + lane·whh.laneStride + (q·H + j)·4 + gate`];
+ * outputs: [hc (h_t and c_t of each lane), gates (kept for the backward)].
  */
 export interface LstmForwardKernel {
   kind: 'lstm-forward';
@@ -125,18 +140,34 @@ export interface LstmForwardKernel {
   batch: number;
   steps: number;
   hidden: number;
-  reverse: boolean;
+  lanes: LstmForwardLane[];
   inputs: [BufferDecl, BufferDecl];
   outputs: [BufferDecl, BufferDecl];
-  xproj: SeqView;
-  h: SeqView;
+  whh: { offset: number; laneStride: number };
+}
+
+/** One lane of LstmBackwardKernel: the views of its direction and the input holding its W_hh [4H, H] (contiguous). */
+export interface LstmBackwardLane {
+  reverse: boolean;
+  /** Gradients of h_t and c_t, in the `dout` input. */
+  dh: SeqView;
+  dc: SeqView;
+  /** c_t, in the forward's `hc`. */
   c: SeqView;
+  /** The forward's gates after activation, and where the gradient of the pre-activation gates goes. */
+  gates: SeqView;
+  dgates: SeqView;
+  /** Input index of this lane's W_hh [4H, H] (3 or more). */
+  whh: number;
 }
 
 /**
- * Backward of LstmForwardKernel: inputs [dout (gradient of h viewed by `dh`, of c viewed by `dc`), gates,
- * hc (c_t viewed by `c`), W_hh]; outputs [dgates [B, T, 4H] (gradient of the pre-activation gates),
- * dcState [B, H] scratch]. The weight and input gradients are matmuls over dgates outside this routine.
+ * Backward of LstmForwardKernel, all lanes in one dispatch: inputs [dout, gates, hc, then the weights: each lane's
+ * W_hh, and optionally `whhPacked`, the same matrices packed as the forward reads them (an implementation may read
+ * either)]; outputs [dgates (the gradient of the pre-activation gates, 4H features per step), dcState [lanes, B, H]
+ * (scratch: the carried gradient of c; the GPU may keep it in workgroup memory instead)]. Per lane and step,
+ * dh = dOut_h + Σ_r dgates_{next step}[r]·W_hh[r, :] (the order of the sum is unspecified). The weight and input
+ * gradients are matmuls over dgates outside this routine.
  */
 export interface LstmBackwardKernel {
   kind: 'lstm-backward';
@@ -144,12 +175,11 @@ export interface LstmBackwardKernel {
   batch: number;
   steps: number;
   hidden: number;
-  reverse: boolean;
-  inputs: [BufferDecl, BufferDecl, BufferDecl, BufferDecl];
+  lanes: LstmBackwardLane[];
+  inputs: BufferDecl[];
   outputs: [BufferDecl, BufferDecl];
-  dh: SeqView;
-  dc: SeqView;
-  c: SeqView;
+  /** Input index (3 or more) and layout of the packed W_hh of all lanes (as LstmForwardKernel.whh). */
+  whhPacked?: { input: number; offset: number; laneStride: number };
 }
 
 /** Per row of x [rows, length]: numpy-style `bins`-bin histogram over [min, max]; outputs [entropy [rows], counts [rows, bins]]. */

@@ -1,4 +1,5 @@
 // A kernel after WGSL generation: the text, its binding table, uniform words and workgroup grid.
+import type { BatchBound } from '../../runtime/abi/plan.js';
 
 export interface BindingSpec {
   /** Logical tensor bound here; for a constant table, a name private to the kernel. */
@@ -18,4 +19,6 @@ export interface LoweredKernel {
   /** Uniform block (32-bit words) at @binding(bindings.length), when the kernel takes shapes as uniforms. */
   uniform?: Uint32Array;
   workgroups: [number, number, number];
+  /** The uniform word holding the extent the kernel stops at, when it is a leading batch of items (sample routing). */
+  bound?: BatchBound;
 }

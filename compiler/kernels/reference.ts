@@ -162,70 +162,77 @@ const at = (v: { offset: number; batchStride: number; timeStride: number }, b: n
 function evalRoutine(k: Exclude<Kernel, ExprKernel | MatmulKernel>, env: TensorEnv): void {
   switch (k.kind) {
     case 'lstm-forward': {
-      const { batch: B, steps: T, hidden: H, reverse } = k;
+      const { batch: B, steps: T, hidden: H } = k;
       const xp = env.get(k.inputs[0].name)!;
       const W = env.get(k.inputs[1].name)!;
       const hc = get(env, k.outputs[0].name, k.outputs[0].size);
       const g = get(env, k.outputs[1].name, k.outputs[1].size);
-      for (let b = 0; b < B; b++) {
-        for (let s = 0; s < T; s++) {
-          const t = reverse ? T - 1 - s : s;
-          const tp = reverse ? t + 1 : t - 1;
-          for (let j = 0; j < H; j++) {
-            const pre = [0, 1, 2, 3].map((q) => {
-              let v = xp[at(k.xproj, b, t, q * H + j)]!;
-              if (s > 0) for (let r = 0; r < H; r++) v += W[(q * H + j) * H + r]! * hc[at(k.h, b, tp, r)]!;
-              return v;
-            });
-            const gb = (b * T + t) * 4 * H + j;
-            g[gb] = sigmoid(pre[0]!); g[gb + H] = sigmoid(pre[1]!); g[gb + 2 * H] = Math.tanh(pre[2]!); g[gb + 3 * H] = sigmoid(pre[3]!);
-          }
-          // c and h after all units of the step (the GPU meets at a barrier here)
-          for (let j = 0; j < H; j++) {
-            const gb = (b * T + t) * 4 * H + j;
-            const cp = s > 0 ? hc[at(k.c, b, tp, j)]! : 0;
-            const cn = g[gb + H]! * cp + g[gb]! * g[gb + 2 * H]!;
-            hc[at(k.c, b, t, j)] = cn;
-            hc[at(k.h, b, t, j)] = g[gb + 3 * H]! * Math.tanh(cn);
+      k.lanes.forEach((ln, lane) => {
+        const w = (q: number, j: number, gate: number): number => W[k.whh.offset + lane * k.whh.laneStride + (q * H + j) * 4 + gate]!;
+        for (let b = 0; b < B; b++) {
+          for (let s = 0; s < T; s++) {
+            const t = ln.reverse ? T - 1 - s : s;
+            const tp = ln.reverse ? t + 1 : t - 1;
+            for (let j = 0; j < H; j++) {
+              const pre = [0, 1, 2, 3].map((q) => {
+                let v = xp[at(ln.xproj, b, t, q * H + j)]!;
+                if (s > 0) for (let r = 0; r < H; r++) v += w(r, j, q) * hc[at(ln.h, b, tp, r)]!;
+                return v;
+              });
+              const gb = at(ln.gates, b, t, j);
+              g[gb] = sigmoid(pre[0]!); g[gb + H] = sigmoid(pre[1]!); g[gb + 2 * H] = Math.tanh(pre[2]!); g[gb + 3 * H] = sigmoid(pre[3]!);
+            }
+            // c and h after all units of the step (the GPU meets at a barrier here)
+            for (let j = 0; j < H; j++) {
+              const gb = at(ln.gates, b, t, j);
+              const cp = s > 0 ? hc[at(ln.c, b, tp, j)]! : 0;
+              const cn = g[gb + H]! * cp + g[gb]! * g[gb + 2 * H]!;
+              hc[at(ln.c, b, t, j)] = cn;
+              hc[at(ln.h, b, t, j)] = g[gb + 3 * H]! * Math.tanh(cn);
+            }
           }
         }
-      }
+      });
       return;
     }
     case 'lstm-backward': {
-      const { batch: B, steps: T, hidden: H, reverse } = k;
-      const dout = env.get(k.inputs[0].name)!;
-      const g = env.get(k.inputs[1].name)!;
-      const hc = env.get(k.inputs[2].name)!;
-      const W = env.get(k.inputs[3].name)!;
+      const { batch: B, steps: T, hidden: H } = k;
+      const dout = env.get(k.inputs[0]!.name)!;
+      const g = env.get(k.inputs[1]!.name)!;
+      const hc = env.get(k.inputs[2]!.name)!;
       const dg = get(env, k.outputs[0].name, k.outputs[0].size);
       const dcs = get(env, k.outputs[1].name, k.outputs[1].size);
-      const tOf = (s: number): number => (reverse ? T - 1 - s : s);
-      for (let b = 0; b < B; b++) {
-        for (let s = T - 1; s >= 0; s--) {
-          const t = tOf(s);
-          for (let j = 0; j < H; j++) {
-            let d = dout[at(k.dh, b, t, j)]!;
-            let dc = dout[at(k.dc, b, t, j)]!;
-            if (s < T - 1) {
-              const nb = (b * T + tOf(s + 1)) * 4 * H;
-              for (let r = 0; r < 4 * H; r++) d += dg[nb + r]! * W[r * H + j]!;
-              dc += dcs[b * H + j]!;
+      k.lanes.forEach((ln, lane) => {
+        const W = env.get(k.inputs[ln.whh]!.name)!;
+        const tOf = (s: number): number => (ln.reverse ? T - 1 - s : s);
+        for (let b = 0; b < B; b++) {
+          const ds = (lane * B + b) * H;
+          for (let s = T - 1; s >= 0; s--) {
+            const t = tOf(s);
+            for (let j = 0; j < H; j++) {
+              let d = dout[at(ln.dh, b, t, j)]!;
+              let dc = dout[at(ln.dc, b, t, j)]!;
+              if (s < T - 1) {
+                const nb = at(ln.dgates, b, tOf(s + 1), 0);
+                for (let r = 0; r < 4 * H; r++) d += dg[nb + r]! * W[r * H + j]!;
+                dc += dcs[ds + j]!;
+              }
+              const gb = at(ln.gates, b, t, j);
+              const [ig, fg, gc, og] = [g[gb]!, g[gb + H]!, g[gb + 2 * H]!, g[gb + 3 * H]!];
+              const cn = hc[at(ln.c, b, t, j)]!;
+              const cp = s > 0 ? hc[at(ln.c, b, tOf(s - 1), j)]! : 0;
+              const tc = Math.tanh(cn);
+              dc += d * og * (1 - tc * tc);
+              const db = at(ln.dgates, b, t, j);
+              dg[db] = dc * gc * ig * (1 - ig);
+              dg[db + H] = dc * cp * fg * (1 - fg);
+              dg[db + 2 * H] = dc * ig * (1 - gc * gc);
+              dg[db + 3 * H] = d * tc * og * (1 - og);
+              dcs[ds + j] = dc * fg;
             }
-            const gb = (b * T + t) * 4 * H + j;
-            const [ig, fg, gc, og] = [g[gb]!, g[gb + H]!, g[gb + 2 * H]!, g[gb + 3 * H]!];
-            const cn = hc[at(k.c, b, t, j)]!;
-            const cp = s > 0 ? hc[at(k.c, b, tOf(s - 1), j)]! : 0;
-            const tc = Math.tanh(cn);
-            dc += d * og * (1 - tc * tc);
-            dg[gb] = dc * gc * ig * (1 - ig);
-            dg[gb + H] = dc * cp * fg * (1 - fg);
-            dg[gb + 2 * H] = dc * ig * (1 - gc * gc);
-            dg[gb + 3 * H] = d * tc * og * (1 - og);
-            dcs[b * H + j] = dc * fg;
           }
         }
-      }
+      });
       return;
     }
     case 'hist-entropy': {

@@ -39,7 +39,16 @@ export interface KernelConfig {
   /** Matmuls with N ≤ this use the narrow tile (4×4). */
   narrowN: number;
   matmulNarrow: MatmulTile;
-  lstmWorkgroup: number;
+  /**
+   * LSTM recurrences (one workgroup per sample and direction, all steps; an invocation per hidden unit): at most
+   * `workgroup` invocations, rounded up from H to a multiple of `granule`. `backward`: how the backward's dh sum
+   * reads W_hh: 'rows' (row by row, neighbouring invocations neighbouring columns: coalesced loads across a GPU's
+   * SIMD lanes) or 'packed' (the forward's packed copy, one vec4 dot product per unit: a software adapter, which
+   * runs a workgroup on one CPU thread and gathers every load).
+   */
+  lstm: { workgroup: number; granule: number; backward: 'rows' | 'packed' };
+  /** Bytes of workgroup memory a kernel may use (maxComputeWorkgroupStorageSize). */
+  maxWorkgroupStorage: number;
   /** Storage buffers a kernel may bind. */
   maxStorageBuffers: number;
   maxWorkgroupsPerDim: number;
@@ -58,6 +67,7 @@ export function selectKernelConfig(adapter: AdapterFacts): KernelConfig {
     maxStorageBuffers: l.maxStorageBuffersPerShaderStage,
     maxWorkgroupsPerDim: l.maxComputeWorkgroupsPerDimension,
     storageOffsetAlignment: Math.max(256, l.minStorageBufferOffsetAlignment),
+    maxWorkgroupStorage: l.maxComputeWorkgroupStorageSize,
     maxStorageBufferBindingSize: l.maxStorageBufferBindingSize ?? DEFAULT_MAX_STORAGE_BINDING,
     vectorize: true,
   };
@@ -72,7 +82,7 @@ export function selectKernelConfig(adapter: AdapterFacts): KernelConfig {
       matmul: { tm: 4, tn: 8, wgx: 16, wgy: 4 },
       narrowN: 0,
       matmulNarrow: { tm: 4, tn: 4, wgx: 32, wgy: 1 },
-      lstmWorkgroup: 64,
+      lstm: { workgroup: 64, granule: 8, backward: 'packed' },
     };
   }
   const inv = Math.min(256, l.maxComputeInvocationsPerWorkgroup);
@@ -84,7 +94,7 @@ export function selectKernelConfig(adapter: AdapterFacts): KernelConfig {
     matmul: { tm: 4, tn: 4, wgx: 16, wgy: Math.max(1, Math.floor(inv / 16)) },
     narrowN: 0,
     matmulNarrow: { tm: 4, tn: 4, wgx: 16, wgy: Math.max(1, Math.floor(inv / 16)) },
-    lstmWorkgroup: inv,
+    lstm: { workgroup: inv, granule: 32, backward: 'rows' },
   };
 }
 

@@ -1,6 +1,6 @@
 // Kernel IR validator: input indices, map ranks, in-bounds affine loads, output sizes, reduction stages and the
 // adapter's storage-buffer limit. Runs after lowering in tests and debug mode.
-import type { AffineMap, Expr, ExprKernel, Kernel, MatmulKernel, MatmulOperand } from './ir.js';
+import type { AffineMap, BufferDecl, Expr, ExprKernel, Kernel, LstmBackwardKernel, LstmBackwardLane, LstmForwardKernel, LstmForwardLane, MatmulKernel, MatmulOperand, SeqView } from './ir.js';
 import { kernelReads, kernelWrites, numel } from './ir.js';
 import { KernelError } from './errors.js';
 
@@ -113,6 +113,40 @@ function validateMatmul(k: MatmulKernel): void {
   }
 }
 
+/** LSTM kernels: at least one lane; every lane's views inside their buffers; backward lanes name a W_hh input. */
+function validateLstm(k: LstmForwardKernel | LstmBackwardKernel): void {
+  const { batch: B, steps: T, hidden: H } = k;
+  if (H < 1 || T < 1 || B < 1 || k.lanes.length < 1) throw new KernelError('SMC4101', 'empty LSTM', k.name);
+  const inside = (v: SeqView, buf: BufferDecl | undefined, width: number, what: string): void => {
+    const [lo, hi] = mapRange({ offset: v.offset, strides: [v.batchStride, v.timeStride, 1] }, [B, T, width]);
+    if (!buf || lo < 0 || hi >= buf.size) throw new KernelError('SMC4101', `${what} reaches [${lo}, ${hi}] outside ${buf ? `[0, ${buf.size})` : 'a missing buffer'}`, k.name);
+  };
+  k.lanes.forEach((l, i) => {
+    if (k.kind === 'lstm-forward') {
+      const f = l as LstmForwardLane;
+      inside(f.xproj, k.inputs[0], 4 * H, `lane ${i} xproj`);
+      inside(f.h, k.outputs[0], H, `lane ${i} h`);
+      inside(f.c, k.outputs[0], H, `lane ${i} c`);
+      inside(f.gates, k.outputs[1], 4 * H, `lane ${i} gates`);
+      if (k.whh.offset + i * k.whh.laneStride + 4 * H * H > k.inputs[1].size) throw new KernelError('SMC4101', `lane ${i} W_hh outside ${k.inputs[1].name}`, k.name);
+    } else {
+      const b = l as LstmBackwardLane;
+      inside(b.dh, k.inputs[0], H, `lane ${i} dh`);
+      inside(b.dc, k.inputs[0], H, `lane ${i} dc`);
+      inside(b.gates, k.inputs[1], 4 * H, `lane ${i} gates`);
+      inside(b.c, k.inputs[2], H, `lane ${i} c`);
+      inside(b.dgates, k.outputs[0], 4 * H, `lane ${i} dgates`);
+      if (!(b.whh >= 3 && b.whh < k.inputs.length && k.inputs[b.whh]!.size >= 4 * H * H)) throw new KernelError('SMC4101', `lane ${i} W_hh is input ${b.whh}, not a [4H, H] input after the first three`, k.name);
+    }
+  });
+  if (k.kind === 'lstm-backward' && k.whhPacked) {
+    const p = k.whhPacked;
+    const buf = p.input >= 3 ? k.inputs[p.input] : undefined;
+    if (!buf || p.offset + (k.lanes.length - 1) * p.laneStride + 4 * H * H > buf.size) throw new KernelError('SMC4101', `packed W_hh (input ${p.input}) does not hold ${k.lanes.length} lane(s)`, k.name);
+  }
+  if (k.kind === 'lstm-backward' && k.outputs[1].size < k.lanes.length * B * H) throw new KernelError('SMC4101', `dcState holds ${k.outputs[1].size}, the lanes need ${k.lanes.length * B * H}`, k.name);
+}
+
 /** Throws KernelError when `k` is malformed or binds more than `maxStorageBuffers` storage buffers. */
 export function validateKernel(k: Kernel, maxStorageBuffers: number): void {
   const n = storageBindingCount(k);
@@ -122,7 +156,5 @@ export function validateKernel(k: Kernel, maxStorageBuffers: number): void {
   }
   if (k.kind === 'expr') validateExpr(k);
   else if (k.kind === 'matmul') validateMatmul(k);
-  else if (k.kind === 'lstm-forward' || k.kind === 'lstm-backward') {
-    if (k.hidden < 1 || k.steps < 1 || k.batch < 1) throw new KernelError('SMC4101', 'empty LSTM', k.name);
-  }
+  else if (k.kind === 'lstm-forward' || k.kind === 'lstm-backward') validateLstm(k);
 }

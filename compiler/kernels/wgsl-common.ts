@@ -190,7 +190,7 @@ export const lowered = (
   name: string,
   lines: string[],
   bindings: BindingSpec[],
-  rest: { uniform?: Uint32Array; workgroups: [number, number, number] },
+  rest: { uniform?: Uint32Array; workgroups: [number, number, number]; bound?: LoweredKernel['bound'] },
 ): LoweredKernel => ({ name, wgsl: [...lines, ''].join('\n'), bindings, ...rest });
 
 /** Sanitised text for a WGSL line comment. */

@@ -265,12 +265,18 @@ export function generateExprKernel(k: ExprKernel, cfg: KernelConfig): LoweredKer
   const body: string[] = [];
   let wgSize: number;
   let workgroups: [number, number, number];
+  let bound: { word: number; items: number } | undefined;
+  /** `i >= extent` with the extent in a uniform slot that sample routing may lower on the device. */
+  const past = (i: string, extent: number): string => {
+    if (extent > 1) bound = { word: env.params.length, items: extent };
+    return `${i} >= ${P(env, extent)}`;
+  };
   let wgDecl = '';
   if (!red) {
     wgSize = cfg.elementwiseWorkgroup;
     const n = rows / w;
     workgroups = grid1d(n, wgSize, cfg.maxWorkgroupsPerDim);
-    body.push(`  let tid = i32(gid.x + gid.y * nwg.x * ${wgSize}u);`, `  if (tid >= ${P(env, n)}) { return; }`);
+    body.push(`  let tid = i32(gid.x + gid.y * nwg.x * ${wgSize}u);`, `  if (${past('tid', n)}) { return; }`);
     const coords = decompose(env, k.shape, w === 1 ? 'tid' : 'tid * 4', coordNames, '  ', body);
     const sc = new Scope(env, undefined, w, inner, coords, '  ');
     const vals = k.outputs.map((o) => emit(o.expr, sc));
@@ -282,10 +288,10 @@ export function generateExprKernel(k: ExprKernel, cfg: KernelConfig): LoweredKer
     wgSize = perRow ? wg : cfg.elementwiseWorkgroup;
     workgroups = perRow ? grid1d(rows, 1, cfg.maxWorkgroupsPerDim) : grid1d(rows, wgSize, cfg.maxWorkgroupsPerDim);
     if (perRow) {
-      body.push(`  let row = i32(wid.x + wid.y * nwg.x);`, `  let lid = i32(lidx);`, `  if (row >= ${P(env, rows)}) { return; }`);
+      body.push(`  let row = i32(wid.x + wid.y * nwg.x);`, `  let lid = i32(lidx);`, `  if (${past('row', rows)}) { return; }`);
       wgDecl = `var<workgroup> smc_red: array<f32, ${wg}>;\n`;
     } else {
-      body.push(`  let row = i32(gid.x + gid.y * nwg.x * ${wgSize}u);`, `  if (row >= ${P(env, rows)}) { return; }`);
+      body.push(`  let row = i32(gid.x + gid.y * nwg.x * ${wgSize}u);`, `  if (${past('row', rows)}) { return; }`);
     }
     const rowCoords = decompose(env, k.shape, 'row', coordNames, '  ', body);
     const top = new Scope(env, undefined, 1, inner, [...rowCoords, ...rdims.map(() => '0')], '  ');
@@ -380,5 +386,5 @@ export function generateExprKernel(k: ExprKernel, cfg: KernelConfig): LoweredKer
     ...body,
     '}',
   ];
-  return lowered(k.name, lines, ioBindings(k.inputs, k.outputs), { uniform: new Uint32Array(uniform.buffer), workgroups });
+  return lowered(k.name, lines, ioBindings(k.inputs, k.outputs), { uniform: new Uint32Array(uniform.buffer), workgroups, bound });
 }

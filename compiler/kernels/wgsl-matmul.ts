@@ -53,7 +53,7 @@ export function chooseMatmulVariant(k: MatmulKernel, cfg: KernelConfig, naive = 
   };
 }
 
-/** Uniform words: M N K B1 aOff aB0 aB1 aRow aCol bOff bB0 bB1 bRow bCol biasOff resOff scale(f32) cOff pad×2. */
+/** Uniform words: M N K B1 aOff aB0 aB1 aRow aCol bOff bB0 bB1 bRow bCol biasOff resOff scale(f32) cOff Z pad. */
 export function matmulUniform(k: MatmulKernel): Uint32Array {
   const w = new Int32Array(20);
   const vals = [
@@ -65,6 +65,7 @@ export function matmulUniform(k: MatmulKernel): Uint32Array {
   vals.forEach((v, i) => (w[i] = v));
   new Float32Array(w.buffer)[16] = k.scale ?? 1;
   w[17] = k.outputOffset ?? 0;
+  w[18] = k.batch[0] * k.batch[1];
   return new Uint32Array(w.buffer);
 }
 
@@ -72,7 +73,7 @@ const UNIFORM_STRUCT = `struct MatmulShape {
   M: i32, N: i32, K: i32, B1: i32,
   aOff: i32, aB0: i32, aB1: i32, aRow: i32, aCol: i32,
   bOff: i32, bB0: i32, bB1: i32, bRow: i32, bCol: i32,
-  biasOff: i32, resOff: i32, scale: f32, cOff: i32, p1: i32, p2: i32,
+  biasOff: i32, resOff: i32, scale: f32, cOff: i32, Z: i32, p2: i32,
 }`;
 
 const LANES = ['x', 'y', 'z', 'w'];
@@ -105,7 +106,7 @@ export function generateMatmulKernel(k: MatmulKernel, cfg: KernelConfig, opts: {
   const A = k.a.input;
   const B = k.b.input;
   const L: string[] = [];
-  L.push('  let z = i32(gid.z);', '  let z0 = z / u.B1;', '  let z1 = z % u.B1;');
+  L.push('  let z = i32(gid.z);', ...(k.batch[0] * k.batch[1] > 1 ? ['  if (z >= u.Z) { return; }'] : []), '  let z0 = z / u.B1;', '  let z1 = z % u.B1;');
   L.push(`  let m0 = i32(gid.y) * ${tm};`, `  let n0 = i32(gid.x) * ${tn};`, '  if (m0 >= u.M || n0 >= u.N) { return; }');
   L.push('  let aZ = u.aOff + z0 * u.aB0 + z1 * u.aB1;', '  let bZ = u.bOff + z0 * u.bB0 + z1 * u.bB1;');
   // clamped rows / columns so loads stay in range; stores are guarded
@@ -236,5 +237,7 @@ export function generateMatmulKernel(k: MatmulKernel, cfg: KernelConfig, opts: {
     ],
     uniform: matmulUniform(k),
     workgroups: [Math.ceil(tilesN / wgx), Math.ceil(tilesM / wgy), k.batch[0] * k.batch[1]],
+    // sample routing lowers the batch extent (Z, word 18) or the rows (M, word 0) on the device
+    bound: k.batch[0] * k.batch[1] > 1 ? { word: 18, items: k.batch[0] * k.batch[1] } : { word: 0, items: k.M },
   };
 }

@@ -20,17 +20,20 @@ export function lstm(g: GraphBuilder, x: number, o: LstmOpts): number {
   let cur = x;
   let inSize = o.input;
   for (let l = 0; l < (o.layers ?? 1); l++) {
-    const outs: number[] = [];
+    const weights: number[] = [];
     for (let d = 0; d < dirs; d++) {
       const sfx = `_l${l}${d === 1 ? '_reverse' : ''}`;
-      const wih = g.param(`weight_ih${sfx}`, [4 * H, inSize], init, pOpts(o));
-      const whh = g.param(`weight_hh${sfx}`, [4 * H, H], init, pOpts(o));
-      const bih = g.param(`bias_ih${sfx}`, [4 * H], init, pOpts(o));
-      const bhh = g.param(`bias_hh${sfx}`, [4 * H], init, pOpts(o));
-      const packed = g.routine('lstm', [cur, wih, whh, bih, bhh], { reverse: d === 1 });
-      outs.push(g.slice(packed, 2, 0, H));
+      weights.push(
+        g.param(`weight_ih${sfx}`, [4 * H, inSize], init, pOpts(o)),
+        g.param(`weight_hh${sfx}`, [4 * H, H], init, pOpts(o)),
+        g.param(`bias_ih${sfx}`, [4 * H], init, pOpts(o)),
+        g.param(`bias_hh${sfx}`, [4 * H], init, pOpts(o)),
+      );
     }
-    cur = g.concat(outs, 2);
+    // both directions in one routine (one GPU dispatch per layer); packed per step [h_fwd | h_rev | c_fwd | c_rev],
+    // so the layer's output [h_fwd | h_rev] is a view of it
+    const packed = g.routine('lstm', [cur, ...weights], dirs === 2 ? { bidirectional: true } : { reverse: false });
+    cur = g.slice(packed, 2, 0, H * dirs);
     inSize = H * dirs;
   }
   return cur;

@@ -15,12 +15,17 @@ export interface LoweredGraph {
   program: KernelProgram;
   /** Per kernel of the program, the graph nodes whose values are complete once it has run (validate mode). */
   kernelNodes: number[][];
+  /** Per kernel, the graph nodes it computes part of (a routine's every kernel belongs to the routine's node). */
+  kernelOwners: number[][];
   /** Tensor holding a materialised node's value (contiguous, node shape). */
   tensorOf: Map<number, string>;
   fusion: FusionPlan;
 }
 
-export type LowerGraphOptions = FusionOptions;
+export interface LowerGraphOptions extends FusionOptions {
+  /** Kernels merge only within a group (by their nodes' group; nodes absent are group −1): sample routing. */
+  mergeGroups?: Map<number, number>;
+}
 
 /** Builds one kernel's expression: inputs deduplicated by tensor, names of the fused ops collected. */
 class ExprBuilder {
@@ -228,9 +233,11 @@ export function lowerGraphToKernels(graph: Graph, opts: LowerGraphOptions): Lowe
   }
   const kernels: Kernel[] = [];
   const kernelNodes: number[][] = [];
-  const emit = (k: Kernel, done: number[] = []): void => {
+  const kernelOwners: number[][] = [];
+  const emit = (k: Kernel, done: number[] = [], owners = done): void => {
     kernels.push(k);
     kernelNodes.push(done);
+    kernelOwners.push(owners);
   };
   const decl = (t: string): BufferDecl => ({ name: t, size: sizes.get(t)! });
   const view = (id: number): View => {
@@ -258,7 +265,7 @@ export function lowerGraphToKernels(graph: Graph, opts: LowerGraphOptions): Lowe
       const def = getRoutine(a.name);
       if (typeof def.lower !== 'function') throw new KernelError('SMC4103', `routine ${a.name} (node ${n.id}) has no GPU lowering: ${def.lower.none}`);
       const cx: RoutineLowering = {
-        graph, node: n, views, tensors, decl, addTensor, emit,
+        graph, node: n, views, tensors, decl, addTensor, emit: (k, done) => emit(k, done, [n.id]),
         tensorName: (id) => tensorName(nodes[id]!),
         label: (what) => kernelLabel(n, what),
         temp: (suffix, size) => addTensor({ name: `${out}.${suffix}`, size, role: 'temp' }),
@@ -336,27 +343,39 @@ export function lowerGraphToKernels(graph: Graph, opts: LowerGraphOptions): Lowe
   }
   if (opts.mode === 'fused') {
     const pinned = new Set(tensors.filter((t) => t.role !== 'temp').map((t) => t.name));
-    const merged = mergeKernels(kernels, opts.maxStorageBuffers, pinned);
+    const groupOf = opts.mergeGroups && ((k: Kernel): number => {
+      const owners = kernelOwners[kernels.indexOf(k)] ?? [];
+      return owners.length ? opts.mergeGroups!.get(owners[0]!) ?? -1 : -1;
+    });
+    const merged = mergeKernels(kernels, opts.maxStorageBuffers, pinned, groupOf || undefined);
     // validate mode compares the nodes each kernel completes: a merged kernel completes its parts' nodes
     // whose outputs it still writes
     const doneByOutput = new Map<string, number[]>();
+    const ownersByOutput = new Map<string, number[]>();
     kernels.forEach((k, i) => {
-      for (const w of kernelWrites(k)) doneByOutput.set(w.name, kernelNodes[i]!);
+      for (const w of kernelWrites(k)) {
+        doneByOutput.set(w.name, kernelNodes[i]!);
+        ownersByOutput.set(w.name, kernelOwners[i]!);
+      }
     });
     const original = new Set(kernels);
     const nodesOf = merged.map((k) => {
       if (original.has(k)) return kernelNodes[kernels.indexOf(k)]!;
       return [...new Set(kernelWrites(k).flatMap((w) => doneByOutput.get(w.name) ?? []))];
     });
+    const ownersOf = merged.map((k) => {
+      if (original.has(k)) return kernelOwners[kernels.indexOf(k)]!;
+      return [...new Set(kernelWrites(k).flatMap((w) => ownersByOutput.get(w.name) ?? []))];
+    });
     const live = new Set(merged.flatMap((k) => [...kernelWrites(k), ...k.inputs].map((b) => b.name)));
     const kept = tensors.filter((t) => t.role !== 'temp' || live.has(t.name));
     const keptNames = new Set(kept.map((t) => t.name));
     for (const [id, t] of [...tensorOf]) if (!keptNames.has(t)) tensorOf.delete(id);
     checkArenaHazards(merged, kept);
-    return { program: { tensors: kept, kernels: merged }, kernelNodes: nodesOf, tensorOf, fusion: plan };
+    return { program: { tensors: kept, kernels: merged }, kernelNodes: nodesOf, kernelOwners: ownersOf, tensorOf, fusion: plan };
   }
   checkArenaHazards(kernels, tensors);
-  return { program: { tensors, kernels }, kernelNodes, tensorOf, fusion: plan };
+  return { program: { tensors, kernels }, kernelNodes, kernelOwners, tensorOf, fusion: plan };
 }
 
 function lowerMatmul(graph: Graph, n: Node, views: (View | undefined)[], decl: (t: string) => BufferDecl, root: Node = n, ep?: MatmulEpilogue): Kernel {

@@ -122,18 +122,22 @@ function tryMerge(g: ExprKernel, b: ExprKernel, between: Kernel[], maxBuffers: n
 
 /**
  * Greedy horizontal fusion over the kernel list (order kept). `pinned` tensors stay written; a temporary that
- * no kernel reads any more after merging is dropped from its kernel's outputs.
+ * no kernel reads any more after merging is dropped from its kernel's outputs. With `group`, only kernels of one
+ * group merge (sample routing keeps a route's compacted kernels apart from the others).
  */
-export function mergeKernels(kernels: Kernel[], maxStorageBuffers: number, pinned: Set<string>): Kernel[] {
+export function mergeKernels(kernels: Kernel[], maxStorageBuffers: number, pinned: Set<string>, group?: (k: Kernel) => number): Kernel[] {
   const out: Kernel[] = [];
+  const groups = new Map<Kernel, number>();
   for (const k of kernels) {
     let merged = false;
     if (k.kind === 'expr') {
       for (let i = out.length - 1; i >= 0 && i >= out.length - LOOKBACK; i--) {
         const g = out[i]!;
         if (g.kind !== 'expr') continue;
+        if (group && (groups.get(g) ?? group(g)) !== group(k)) continue; // e.g. a routed kernel with one that is not
         const m = tryMerge(g, k, out.slice(i + 1), maxStorageBuffers);
         if (m) {
+          if (group) groups.set(m, group(k));
           out[i] = m;
           merged = true;
           break;

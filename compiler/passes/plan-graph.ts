@@ -7,11 +7,15 @@ import type { KernelConfig } from '../kernels/select.js';
 import { tensorName, type FusionMode } from './fusion.js';
 import { lowerGraphToKernels, type LoweredGraph } from './lower-to-kernels.js';
 import { newStateOutput } from '../../runtime/abi/names.js';
+import type { Route } from './route-samples.js';
+import { routeGroups, routeKeep, routeKernels } from './route-dispatch.js';
 
 export interface PlanGraphOptions {
   mode?: FusionMode;
   /** Nodes whose values stay readable after a step. */
   keep?: number[];
+  /** Sample routes of the graph: their kernels run on the flagged samples only (indirect dispatch). */
+  routes?: readonly Route[];
   /** Debug hook: edit the kernel program before it is planned. */
   transformProgram?: (p: KernelProgram) => void;
 }
@@ -27,7 +31,11 @@ function finish(lowered: LoweredGraph, cfg: KernelConfig, opts: PlanGraphOptions
 }
 
 export function planGraph(graph: Graph, cfg: KernelConfig, opts: PlanGraphOptions = {}): GraphPlan {
-  return finish(lowerGraphToKernels(graph, { mode: opts.mode ?? 'fused', maxStorageBuffers: cfg.maxStorageBuffers, keep: opts.keep }), cfg, opts);
+  const routes = opts.routes ?? [];
+  const keep = [...(opts.keep ?? []), ...routeKeep(routes)];
+  const lowered = lowerGraphToKernels(graph, { mode: opts.mode ?? 'fused', maxStorageBuffers: cfg.maxStorageBuffers, keep, mergeGroups: routeGroups(graph, routes) });
+  if (routes.length) lowered.program.routing = routeKernels(graph, routes, lowered);
+  return finish(lowered, cfg, opts);
 }
 
 /** Copies after each step: every state update's tensor → the state's input / parameter tensor. */
@@ -50,7 +58,10 @@ export function trainStepCopies(step: TrainStep, lowered: LoweredGraph): { from:
 
 /** The train step's plan: state lives on the device and is updated in place by the copies after each step. */
 export function planTrainStep(step: TrainStep, cfg: KernelConfig, opts: PlanGraphOptions = {}): GraphPlan {
-  const lowered = lowerGraphToKernels(step.graph, { mode: opts.mode ?? 'fused', maxStorageBuffers: cfg.maxStorageBuffers, keep: opts.keep });
+  const routes = opts.routes ?? [];
+  const keep = [...(opts.keep ?? []), ...routeKeep(routes)];
+  const lowered = lowerGraphToKernels(step.graph, { mode: opts.mode ?? 'fused', maxStorageBuffers: cfg.maxStorageBuffers, keep, mergeGroups: routeGroups(step.graph, routes) });
   lowered.program.copies = trainStepCopies(step, lowered);
+  if (routes.length) lowered.program.routing = routeKernels(step.graph, routes, lowered);
   return finish(lowered, cfg, opts);
 }

@@ -5,7 +5,7 @@
 
 import { createHash } from 'node:crypto';
 import type { InitSpec, KernelTrace, ModelAbi, ParameterAbi, ProgramAbi, StatAbi, StateAbi, TargetAbi } from './model.js';
-import type { DispatchPlan, PlanBinding, TensorRole } from './plan.js';
+import type { DispatchPlan, PlanBinding, PlanDispatch, TensorRole } from './plan.js';
 import type { Settings } from './settings.js';
 
 export const BUNDLE_FORMAT = 'smcirc-bundle';
@@ -36,7 +36,9 @@ export interface ManifestProgram {
   /** Constant buffers, base64 of their little-endian bytes, with their element type. */
   constants: { type: 'u32' | 'f32'; base64: string }[];
   tensors: Record<string, { buffer: number; byteOffset: number; size: number; role: TensorRole }>;
-  dispatches: { label: string; kernel: number; source: number; bindings: PlanBinding[]; uniform?: number[]; workgroups: [number, number, number] }[];
+  dispatches: { label: string; kernel: number; source: number; bindings: PlanBinding[]; uniform?: number[]; workgroups: [number, number, number]; routed?: PlanDispatch['routed'] }[];
+  /** Sample routing (routed dispatches read their uniforms from the routing buffer, which args kernels lower). */
+  routing?: DispatchPlan['routing'];
   /** Uploads done once at load (constant tensors), base64 of f32 values. */
   inits: { tensor: string; base64: string }[];
   /** Buffer copies after each step's dispatches (state updates). */
@@ -94,7 +96,8 @@ export function programToManifest(prefix: string, p: ProgramAbi): { program: Man
       buffers: plan.buffers,
       constants: plan.constants.map((c) => ({ type: c instanceof Uint32Array ? 'u32' : 'f32', base64: b64(c) })),
       tensors,
-      dispatches: plan.dispatches.map((d) => ({ label: d.label, kernel: d.kernel, source: d.source, bindings: d.bindings, uniform: d.uniform ? [...d.uniform] : undefined, workgroups: d.workgroups })),
+      dispatches: plan.dispatches.map((d) => ({ label: d.label, kernel: d.kernel, source: d.source, bindings: d.bindings, uniform: d.uniform ? [...d.uniform] : undefined, workgroups: d.workgroups, routed: d.routed })),
+      routing: plan.routing,
       inits: (plan.inits ?? []).map((i) => ({ tensor: i.tensor, base64: b64(i.data) })),
       copies: plan.copies ?? [],
       feeds: p.feeds,
@@ -116,6 +119,7 @@ export function programFromManifest(p: ManifestProgram, wgsl: (file: string) => 
     dispatches: p.dispatches.map((d) => ({ ...d, uniform: d.uniform ? Uint32Array.from(d.uniform) : undefined })),
     inits: p.inits.map((i) => ({ tensor: i.tensor, data: new Float32Array(fromB64(i.base64)) })),
     copies: p.copies,
+    routing: p.routing,
   };
   return { plan, batch: p.batch, feeds: p.feeds, outputs: p.outputs, state: p.state, nodes: p.nodes, trace: p.trace };
 }
@@ -200,6 +204,7 @@ const init: Check = (v, p) => {
 };
 const binding: Check = (v, p) => {
   if (v && typeof v === 'object' && 'constant' in v) return count((v as { constant: unknown }).constant, `${p}.constant`);
+  if (v && typeof v === 'object' && 'routing' in v) return void ((v as { routing: unknown }).routing === 0 || fail(`${p}.routing`, '0'));
   obj({ buffer: count, byteOffset: count, byteSize: count })(v, p);
 };
 const program = obj({
@@ -208,7 +213,11 @@ const program = obj({
   buffers: arr(obj({ label: str, bytes: count })),
   constants: arr(obj({ type: str, base64: str })),
   tensors: rec(obj({ buffer: count, byteOffset: count, size: count, role: str })),
-  dispatches: arr(obj({ label: str, kernel: count, source: count, bindings: arr(binding), uniform: arr(count), workgroups: arr(count) }, ['uniform'])),
+  dispatches: arr(obj({
+    label: str, kernel: count, source: count, bindings: arr(binding), uniform: arr(count), workgroups: arr(count),
+    routed: obj({ route: count, at: count, bound: obj({ word: count, items: count }) }),
+  }, ['uniform', 'routed'])),
+  routing: obj({ routes: arr(obj({ count: str, batch: count, after: count })), bytes: count, counts: count }),
   inits: arr(obj({ tensor: str, base64: str })),
   copies: arr(obj({ from: str, to: str })),
   feeds: rec(str),
@@ -216,7 +225,7 @@ const program = obj({
   state: rec(str),
   nodes: rec(str),
   trace: arr(obj({ nodes: arr(count), reads: arr(str) })),
-});
+}, ['routing']);
 const manifestShape = obj(
   {
     format: str,

@@ -5,7 +5,21 @@ import { createHash } from 'node:crypto';
 
 export type TensorRole = 'input' | 'output' | 'param' | 'grad' | 'state' | 'temp';
 
-export type PlanBinding = { buffer: number; byteOffset: number; byteSize: number } | { constant: number };
+/** A storage range, a constant table, or the routing buffer (routed uniforms and counts; written by args kernels). */
+export type PlanBinding = { buffer: number; byteOffset: number; byteSize: number } | { constant: number } | { routing: 0 };
+
+/**
+ * Sample routing: uniform word `word` of a dispatch holds `items`, the extent the kernel stops at, which is a leading
+ * batch of samples. With `count` of `batch` samples to cover, the route's args kernel writes items / batch · count
+ * there on the device, so the kernel returns past the flagged samples (the grid stays; the extra workgroups exit).
+ */
+/** The kernel name of the zero-tail kernels sample routing inserts (validate mode leaves them out). */
+export const ZERO_TAIL_KERNEL = 'route.zero_tail';
+
+export interface BatchBound {
+  word: number;
+  items: number;
+}
 
 export interface PlanDispatch {
   /** Kernel name (its label in errors and timings). */
@@ -17,6 +31,8 @@ export interface PlanDispatch {
   bindings: PlanBinding[];
   uniform?: Uint32Array;
   workgroups: [number, number, number];
+  /** Routed: its uniform lives in the routing buffer at byte `at`, and its route's args kernel lowers `bound` there. */
+  routed?: { route: number; at: number; bound: BatchBound };
 }
 
 export interface PlanKernel {
@@ -43,6 +59,12 @@ export interface DispatchPlan {
   dispatches: PlanDispatch[];
   /** Uploads done once at load. */
   inits?: { tensor: string; data: Float32Array }[];
+  /**
+   * Sample routing: per route the scalar tensor holding how many of `batch` samples its dispatches must cover and
+   * the dispatch after which it is known (its args kernel runs there); the routing buffer's size, and the byte offset
+   * of the counts (u32, one per route) that zero-tail kernels read.
+   */
+  routing?: { routes: { count: string; batch: number; after: number }[]; bytes: number; counts: number };
   /** Buffer copies encoded after the dispatches of every step (state updates: new value → state tensor). */
   copies?: { from: string; to: string }[];
 }

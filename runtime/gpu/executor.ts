@@ -34,6 +34,8 @@ export class Executor {
     private readonly pipelines: GPUComputePipeline[],
     private readonly bindGroups: GPUBindGroup[],
     private readonly owned: GPUBuffer[],
+    /** Routed plans: routed dispatches' uniforms and the routes' counts, written on the device by args kernels. */
+    private readonly routing?: GPUBuffer,
   ) {}
 
   static async load(ctx: GpuContext, plan: DispatchPlan, opts: ExecutorOptions = {}): Promise<Executor> {
@@ -90,16 +92,29 @@ export class Executor {
         return created;
       }),
     );
+    const routing = plan.routing
+      ? device.createBuffer({ size: Math.max(16, plan.routing.bytes), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC, label: 'routing' })
+      : undefined;
+    if (routing) {
+      owned.push(routing);
+      for (const d of plan.dispatches) if (d.routed && d.uniform) device.queue.writeBuffer(routing, d.routed.at, d.uniform.buffer as ArrayBuffer, d.uniform.byteOffset, d.uniform.byteLength);
+    }
     // one error scope for all bind groups (Dawn's message names the failing one by its label)
     const bindGroups = await ctx.scoped('bind groups', 'bind group', () =>
       plan.dispatches.map((d) => {
         ctx.currentKernel = d.label;
         const entries: GPUBindGroupEntry[] = d.bindings.map((b, binding) => {
           if ('constant' in b) return { binding, resource: { buffer: constants[b.constant]! } };
+          if ('routing' in b) {
+            if (!routing) throw new GpuError('SMC4020', `kernel ${d.label} binds the routing buffer, but the plan has no routing`);
+            return { binding, resource: { buffer: routing } };
+          }
           if (b.byteSize > maxBinding) throw new GpuError('SMC4003', `kernel ${d.label} binds ${b.byteSize} bytes, the adapter allows ${maxBinding} per binding`);
           return { binding, resource: { buffer: buffers[b.buffer]!, offset: b.byteOffset, size: Math.max(4, b.byteSize) } };
         });
-        if (d.uniform) {
+        if (d.uniform && d.routed && routing) {
+          entries.push({ binding: d.bindings.length, resource: { buffer: routing, offset: d.routed.at, size: Math.max(16, Math.ceil(d.uniform.byteLength / 16) * 16) } });
+        } else if (d.uniform) {
           const ub = device.createBuffer({ size: Math.max(16, Math.ceil(d.uniform.byteLength / 16) * 16), usage: GPUBufferUsage.UNIFORM, mappedAtCreation: true, label: `${d.label}.shape` });
           new Uint32Array(ub.getMappedRange()).set(d.uniform);
           ub.unmap();
@@ -109,7 +124,7 @@ export class Executor {
         return device.createBindGroup({ layout: pipelines[d.kernel]!.getBindGroupLayout(0), entries, label: d.label });
       }),
     );
-    const ex = new Executor(ctx, plan, buffers, pipelines, bindGroups, owned);
+    const ex = new Executor(ctx, plan, buffers, pipelines, bindGroups, owned, routing);
     for (const i of plan.inits ?? []) ex.write(i.tensor, i.data);
     ctx.checkFatal();
     return ex;
@@ -246,6 +261,25 @@ export class Executor {
       out.push({ label: this.plan.dispatches[i]!.label, ms: performance.now() - t0, source: 'wall' });
     }
     this.ctx.checkFatal();
+    return out;
+  }
+
+  /** The extent each routed dispatch stopped at in the last step (by dispatch index); empty without routing. */
+  async routedBounds(): Promise<Map<number, number>> {
+    const out = new Map<number, number>();
+    if (!this.routing) return out;
+    const bytes = this.routing.size;
+    const st = this.ctx.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, label: 'routing read' });
+    const enc = this.ctx.device.createCommandEncoder();
+    enc.copyBufferToBuffer(this.routing, 0, st, 0, bytes);
+    this.ctx.device.queue.submit([enc.finish()]);
+    await st.mapAsync(GPUMapMode.READ);
+    const words = new Uint32Array(st.getMappedRange().slice(0));
+    st.unmap();
+    st.destroy();
+    this.plan.dispatches.forEach((d, i) => {
+      if (d.routed) out.set(i, words[d.routed.at / 4 + d.routed.bound.word]!);
+    });
     return out;
   }
 

@@ -130,8 +130,17 @@ describe.skipIf(!!reason)('GPU backend through the CLI', () => {
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines[0]).toMatch(/^train step: \d+ dispatches, \d+\.\d+ ms summed over kernels \((timestamp|wall) timing\)/);
-    expect(lines.length).toBe(6);
-    for (const l of lines.slice(1)) expect(l).toMatch(/^\s*\d+\.\d{3} ms\s+\d+\.\d%\s+\S/);
+    expect(lines.length).toBe(8);
+    for (const l of lines.slice(1, 6)) expect(l).toMatch(/^\s*\d+\.\d{3} ms\s+\d+\.\d%\s+\S/);
+    // one line per route: the kernels of a generator ran to the flagged count's share of their items
+    for (const l of lines.slice(6)) {
+      const m = /^sample routing: route \d \(cmcg\.\S*\): (\d+) of (\d+) samples flagged; \d+ dispatches ran (\d+) of (\d+) items$/.exec(l);
+      expect(m, l).not.toBeNull();
+      const [count, batch, ran, full] = m!.slice(1).map(Number) as [number, number, number, number];
+      expect(ran * batch).toBe(full * count);
+    }
+    const plain = await smcirc(['profile', 'specs/smcir-tiny.smcir', '--top', '5', '--no-route']);
+    expect(plain.stdout.trim().split('\n').at(-1)).toMatch(/^sample routing: none/);
   });
 
   test('a bundle of another ABI version is refused', async () => {

@@ -1,10 +1,11 @@
 // Graph lowering on the GPU against the interpreter for small graphs that exercise each op family: dropout
 // (counter RNG, bit-exact), pad / concat / permute / non-view reshape, multi-axis reductions, matmul epilogues,
-// a BiLSTM train step (lstm + lstm_backward), and the three DMFD histogram routines.
+// a BiLSTM train step (lstm + lstm_gate_grads), and the three DMFD histogram routines.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GraphBuilder, numel, type Graph } from '../../compiler/ir/graph.js';
 import * as L from '../../compiler/layers/index.js';
 import { buildTrainStep, initTrainState } from '../../compiler/train-step.js';
+import { gradients } from '../../compiler/autodiff.js';
 import { initParams } from '../../runtime/abi/init.js';
 import { run } from '../../runtime/interpreter/evaluate.js';
 import { GpuGraph, GpuTrainStep } from '../../runtime/dev/graph-on-gpu.js';
@@ -96,7 +97,30 @@ describe.skipIf(!!noGpuReason)('graph lowering on the GPU', () => {
     await check(g.build());
   });
 
-  it('a BiLSTM train step (lstm and lstm_backward routines) matches the interpreter for three steps', async () => {
+  // Both directions of a layer run as two lanes of one dispatch: the output and every gradient against the
+  // interpreter (which runs each direction on its own), with a loss that weights every time step and feature
+  // differently, so a lane that ran the wrong way, read the other lane's weights or wrote the other's place fails.
+  // Two layers: the second reads the first's packed [h_fwd | h_rev]. Each kernel variant: software, hardware, and
+  // state in global memory.
+  it('BiLSTM, both directions in one dispatch: output and every gradient match the interpreter, each kernel variant', async () => {
+    const g = new GraphBuilder();
+    const x = g.input('x', [3, 5, 6]);
+    const y = g.scoped('rnn', () => L.lstm(g, x, { input: 6, hidden: 4, bidirectional: true, layers: 2 }));
+    const w = g.input('w', g.shape(y));
+    const loss = g.sum(g.mul(y, w), [0, 1, 2]);
+    const wrt = [x, ...g.params.map((p) => p.node)];
+    const grads = gradients(g, loss, wrt);
+    g.output('y', y);
+    g.output('loss', loss);
+    for (const id of wrt) g.output(`d.${id === x ? 'x' : g.params.find((p) => p.node === id)!.name}`, grads.get(id)!);
+    const graph = g.build();
+    expect(graph.nodes.filter((n) => n.attrs.op === 'routine' && n.attrs.name === 'lstm' && n.attrs.params.bidirectional === true)).toHaveLength(2);
+    expect(graph.outputs.size).toBe(2 + 1 + 16);
+    const hardware = { ...selectKernelConfig({ ...gpu.ctx.adapter, isSoftware: false }), maxStorageBuffers: gpu.cfg.maxStorageBuffers };
+    for (const cfg of [gpu.cfg, hardware, { ...gpu.cfg, maxWorkgroupStorage: 16 }]) await check(graph, 1e-4, 1e-5, cfg);
+  });
+
+  it('a BiLSTM train step (lstm and lstm_gate_grads routines) matches the interpreter for three steps', async () => {
     const g = new GraphBuilder();
     const x = g.input('x', [2, 5, 6]);
     const y = g.scoped('rnn', () => L.lstm(g, x, { input: 6, hidden: 4, bidirectional: true, layers: 2 }));

@@ -6,23 +6,26 @@ import { countMi, evalKernel, histBin, type TensorEnv } from '../../compiler/ker
 import { erf } from '../../compiler/ops/index.js';
 import { optimizerLayout } from '../../compiler/kernels/wgsl-optimizer.js';
 import { randn } from './harness.js';
-import { adamKernels, arenaSize, lstmPair } from './fixtures.js';
+import { adamKernels, arenaSize, lstmKernels, lstmPair, packWhh } from './fixtures.js';
 
 describe('kernel reference semantics', () => {
-  it('LSTM backward matches finite differences of the forward (loss = Σ dout·[h|c]) w.r.t. xproj', () => {
+  it('LSTM backward matches finite differences of the forward (loss = Σ dout·[h|c]) w.r.t. xproj: each direction, and both as two lanes', () => {
     const [B, T, H] = [2, 4, 3];
-    for (const reverse of [false, true]) {
-      const [fwd, bwd] = lstmPair(B, T, H, reverse, 'x');
+    for (const lanes of [[false], [true], [false, true]]) {
+      const D = lanes.length;
+      const [fwd, bwd] = D === 1 ? lstmPair(B, T, H, lanes[0]!, 'x') : lstmKernels(B, T, H, lanes, 'x');
+      const whh = lanes.map((_, l) => randn(4 * H * H, 62 + l, 0.5));
       const base: TensorEnv = new Map([
         ['xproj', Float32Array.from(randn(B * T * 8 * H, 61))],
-        ['whh.x', randn(4 * H * H, 62, 0.5)],
-        ['dout.x', randn(B * T * 2 * H, 63)],
+        ...whh.map((w, l) => [`whh.x.${l}`, w] as [string, Float32Array]),
+        ['whhp.x', packWhh(whh, H)],
+        ['dout.x', randn(B * T * 2 * D * H, 63)],
       ]);
       const loss = (xp: Float64Array): number => {
         const env: TensorEnv = new Map(base);
         env.set('xproj', xp as unknown as Float32Array);
-        env.set('hc.x', new Float64Array(B * T * 2 * H) as unknown as Float32Array);
-        env.set('g.x', new Float64Array(B * T * 4 * H) as unknown as Float32Array);
+        env.set('hc.x', new Float64Array(B * T * 2 * D * H) as unknown as Float32Array);
+        env.set('g.x', new Float64Array(B * T * 4 * D * H) as unknown as Float32Array);
         evalKernel(fwd, env);
         const hc = env.get('hc.x')!;
         const d = env.get('dout.x')!;
@@ -35,17 +38,19 @@ describe('kernel reference semantics', () => {
       evalKernel(bwd, env);
       const dg = env.get('dg.x')!;
       const xp = Float64Array.from(base.get('xproj')!);
-      const off = reverse ? 4 * H : 0;
-      for (const [b, t, q] of [[0, 0, 0], [1, 2, 5], [0, 3, 11], [1, 1, 7], [0, 2, 3]] as const) {
-        const i = b * T * 8 * H + t * 8 * H + off + q;
-        const eps = 1e-4;
-        const p = Float64Array.from(xp);
-        p[i] = xp[i]! + eps;
-        const lp = loss(p);
-        p[i] = xp[i]! - eps;
-        const lm = loss(p);
-        expect(dg[(b * T + t) * 4 * H + q]).toBeCloseTo((lp - lm) / (2 * eps), 4);
-      }
+      lanes.forEach((reverse, l) => {
+        const off = D === 1 ? (reverse ? 4 * H : 0) : l * 4 * H;
+        for (const [b, t, q] of [[0, 0, 0], [1, 2, 5], [0, 3, 11], [1, 1, 7], [0, 2, 3]] as const) {
+          const i = b * T * 8 * H + t * 8 * H + off + q;
+          const eps = 1e-4;
+          const p = Float64Array.from(xp);
+          p[i] = xp[i]! + eps;
+          const lp = loss(p);
+          p[i] = xp[i]! - eps;
+          const lm = loss(p);
+          expect(dg[l * B * T * 4 * H + (b * T + t) * 4 * H + q], `lanes ${lanes} lane ${l} (${b}, ${t}, ${q})`).toBeCloseTo((lp - lm) / (2 * eps), 4);
+        }
+      });
     }
   });
 

@@ -2,7 +2,8 @@
 // global-norm clipping + Adam over a parameter arena for several steps, and bit-identical repeat runs.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Kernel, OptimizerLayout } from '../../compiler/kernels/ir.js';
-import { adamKernels, arenaSize, lstmPair } from './fixtures.js';
+import { adamKernels, arenaSize, lstmKernels, lstmPair, packWhh } from './fixtures.js';
+import type { KernelConfig } from '../../compiler/kernels/select.js';
 import { optimizerLayout } from '../../compiler/kernels/wgsl-optimizer.js';
 import { expectClose, noGpuReason, openTestGpu, randn, rng, runOnGpu, runReference, tensorsFor, type Gpu } from './harness.js';
 
@@ -18,14 +19,75 @@ describe.skipIf(!!noGpuReason)('routines on the GPU', () => {
     const [f1, b1] = lstmPair(B, T, H, false, 'f');
     const [f2, b2] = lstmPair(B, T, H, true, 'r');
     const kernels: Kernel[] = [f1, f2, b1, b2];
+    const [wf, wr] = [randn(4 * H * H, 22, 0.4), randn(4 * H * H, 23, 0.4)];
     const inputs = {
-      xproj: randn(B * T * 8 * H, 21), 'whh.f': randn(4 * H * H, 22, 0.4), 'whh.r': randn(4 * H * H, 23, 0.4),
+      xproj: randn(B * T * 8 * H, 21), 'whh.f.0': wf, 'whh.r.0': wr, 'whhp.f': packWhh([wf], H), 'whhp.r': packWhh([wr], H),
       'dout.f': randn(B * T * 2 * H, 24), 'dout.r': randn(B * T * 2 * H, 25),
     };
     const outs = ['hc.f', 'hc.r', 'g.f', 'dg.f', 'dg.r'];
     const got = await runOnGpu(gpu, { tensors: tensorsFor(kernels), kernels }, inputs, outs);
     const want = runReference(kernels, inputs);
     for (const o of outs) expectClose(got.get(o), want.get(o), 1e-4, 1e-5, o);
+  });
+
+  // Both directions as two lanes of one dispatch (workgroup_id.z), under every kernel variant: the software one
+  // (the backward's dh from the packed W_hh), the hardware one (W_hh row by row, up to 256 invocations), the
+  // global-memory fallback, and a width that leaves invocations several units (H > workgroup). The lanes' weights, inputs
+  // and output gradients differ, so a lane reading the other's data or running the wrong way fails; the two-lane
+  // result must equal the one-direction kernels' too.
+  it('both directions in one dispatch match the reference and the one-direction kernels, in every variant', async () => {
+    const soft = gpu.cfg;
+    const variants: [string, KernelConfig][] = [
+      ['adapter', soft],
+      ...(soft.lstm.backward === 'packed' ? [] : [['software', { ...soft, lstm: { workgroup: 64, granule: 8, backward: 'packed' } }] as [string, KernelConfig]]),
+      ['hardware', { ...soft, lstm: { workgroup: 256, granule: 32, backward: 'rows' } }],
+      ['global memory, packed', { ...soft, lstm: { workgroup: 16, granule: 8, backward: 'packed' }, maxWorkgroupStorage: 16 }],
+      ['global memory, rows', { ...soft, lstm: { workgroup: 16, granule: 8, backward: 'rows' }, maxWorkgroupStorage: 16 }],
+    ];
+    for (const [B, T, H] of [[3, 5, 8], [2, 3, 80]] as const) {
+      const [fwd, bwd] = lstmKernels(B, T, H, [false, true], 'bi');
+      const [f1, b1] = lstmPair(B, T, H, false, 'f');
+      const [f2, b2] = lstmPair(B, T, H, true, 'r');
+      const [w0, w1] = [randn(4 * H * H, 32, 0.4), randn(4 * H * H, 33, 0.3).map((x) => x - 0.05)];
+      const dout = randn(B * T * 4 * H, 34);
+      // one-direction dOut [B, T, 2H] from the packed [h_0 | h_1 | c_0 | c_1]
+      const part = (l: number): Float32Array => {
+        const o = new Float32Array(B * T * 2 * H);
+        for (let i = 0; i < B * T; i++) for (let j = 0; j < H; j++) {
+          o[i * 2 * H + j] = dout[i * 4 * H + l * H + j]!;
+          o[i * 2 * H + H + j] = dout[i * 4 * H + (2 + l) * H + j]!;
+        }
+        return o;
+      };
+      const inputs = {
+        xproj: randn(B * T * 8 * H, 31).map((x, i) => (i % (8 * H) < 4 * H ? x : 2 * x + 0.3)),
+        'whh.bi.0': w0, 'whh.bi.1': w1, 'whhp.bi': packWhh([w0, w1], H), 'dout.bi': dout,
+        'whh.f.0': w0, 'whh.r.0': w1, 'whhp.f': packWhh([w0], H), 'whhp.r': packWhh([w1], H), 'dout.f': part(0), 'dout.r': part(1),
+      };
+      const kernels: Kernel[] = [fwd, bwd, f1, f2, b1, b2];
+      const want = runReference(kernels, inputs);
+      // the reference's two lanes are the reference's two directions
+      for (let l = 0; l < 2; l++) {
+        const one = want.get(l ? 'dg.r' : 'dg.f')!;
+        expect(Array.from(want.get('dg.bi')!.subarray(l * one.length, (l + 1) * one.length))).toEqual(Array.from(one));
+      }
+      for (const [name, cfg] of variants) {
+        const got = await runOnGpu(gpu, { tensors: tensorsFor(kernels), kernels }, inputs, ['hc.bi', 'g.bi', 'dg.bi', 'hc.f', 'hc.r', 'dg.f', 'dg.r'], { cfg });
+        const what = `${name} B ${B} T ${T} H ${H}`;
+        for (const o of ['hc.bi', 'g.bi', 'dg.bi', 'dg.f', 'dg.r']) expectClose(got.get(o), want.get(o), 1e-4, 1e-5, `${what}: ${o}`);
+        // lane l of the merged dispatch = the one-direction kernel (same arithmetic, same order: bit for bit)
+        const hc = got.get('hc.bi')!;
+        for (let i = 0; i < B * T; i++) for (let j = 0; j < H; j++) {
+          for (const [l, one] of [[0, got.get('hc.f')!], [1, got.get('hc.r')!]] as const) {
+            if (hc[i * 4 * H + l * H + j] !== one[i * 2 * H + j] || hc[i * 4 * H + (2 + l) * H + j] !== one[i * 2 * H + H + j]) {
+              expect.fail(`${what}: lane ${l} differs from its one-direction kernel at step ${i} unit ${j}`);
+            }
+          }
+        }
+        const dg = got.get('dg.bi')!;
+        expect(Buffer.from(dg.buffer).equals(Buffer.from(new Float32Array([...got.get('dg.f')!, ...got.get('dg.r')!]).buffer)), `${what}: dgates by lane`).toBe(true);
+      }
+    }
   });
 
   it('histogram entropy, count-vector MI and joint-histogram MI per sample', async () => {
@@ -78,7 +140,8 @@ describe.skipIf(!!noGpuReason)('routines on the GPU', () => {
     const [f1, b1] = lstmPair(B, T, H, false, 'f');
     const kernels: Kernel[] = [f1, b1];
     const r = rng(5);
-    const inputs = { xproj: randn(B * T * 8 * H, 51), 'whh.f': randn(4 * H * H, 52, 0.4), 'dout.f': randn(B * T * 2 * H, 53 + Math.floor(r() * 0)) };
+    const w = randn(4 * H * H, 52, 0.4);
+    const inputs = { xproj: randn(B * T * 8 * H, 51), 'whh.f.0': w, 'whhp.f': packWhh([w], H), 'dout.f': randn(B * T * 2 * H, 53 + Math.floor(r() * 0)) };
     const a = await runOnGpu(gpu, { tensors: tensorsFor(kernels), kernels }, inputs, ['hc.f', 'dg.f']);
     const b = await runOnGpu(gpu, { tensors: tensorsFor(kernels), kernels }, inputs, ['hc.f', 'dg.f']);
     for (const o of ['hc.f', 'dg.f']) expect(Buffer.from(a.get(o)!.buffer).equals(Buffer.from(b.get(o)!.buffer))).toBe(true);

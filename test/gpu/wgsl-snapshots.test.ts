@@ -4,7 +4,7 @@ import { acc, bin, c, load, un, type ExprKernel, type MatmulKernel } from '../..
 import { lowerKernel } from '../../compiler/kernels/lower.js';
 import { SOFTWARE_DEFAULTS, selectKernelConfig } from '../../compiler/kernels/select.js';
 import { optimizerLayout } from '../../compiler/kernels/wgsl-optimizer.js';
-import { adamKernels, lstmPair } from './fixtures.js';
+import { adamKernels, lstmKernels, lstmPair } from './fixtures.js';
 
 const cfg = selectKernelConfig(SOFTWARE_DEFAULTS);
 const gpuCfg = selectKernelConfig({ ...SOFTWARE_DEFAULTS, isSoftware: false });
@@ -56,6 +56,12 @@ describe('generated WGSL', () => {
     const layout = optimizerLayout(64, [{ start: 0, length: 64, group: 0 }], [{ lr: 1e-3, weightDecay: 1e-4 }]);
     const lowered = adamKernels(layout, 2).flatMap((k) => lowerKernel(k, cfg));
     expect(lowered.map((l) => l.wgsl).join('\n')).toMatchSnapshot();
+  });
+  it('LSTM, both directions in one dispatch: forward, and backward for a software (packed W_hh) and a hardware adapter (W_hh rows)', () => {
+    const [fwd, bwd] = lstmKernels(2, 3, 8, [false, true], 'bi');
+    expect(lowerKernel(fwd, cfg)[0]!.wgsl).toMatchSnapshot();
+    expect(lowerKernel(bwd, cfg)[0]!.wgsl).toMatchSnapshot();
+    expect(lowerKernel(bwd, gpuCfg)[0]!.wgsl).toMatchSnapshot();
   });
   it('codegen is deterministic and constants print exactly', () => {
     const k: ExprKernel = { ...biasGelu, outputs: [{ name: 'o', size: 2048, expr: bin('add', load(0, [64, 1]), c(0.1)) }] };

@@ -34,6 +34,7 @@ const shapeOf = (cx: RoutineLowering, k: number): number[] => cx.graph.nodes[cx.
 
 registerRoutine({
   name: 'gather',
+  batchRows: [1],
   shape: ([t, ids]) => {
     const [, D] = tableDims(t);
     if (!ids) throw new ShapeError('gather: needs a table and ids');

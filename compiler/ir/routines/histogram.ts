@@ -134,6 +134,7 @@ const binsOf = (p: RoutineParams): number => {
 
 registerRoutine({
   name: 'hist_entropy',
+  batchRows: [0],
   shape: (s, p) => { binsOf(p); return [rows(s[0], 'hist_entropy')[0]]; },
   evaluate: ([x], [s], p, f32) => {
     const [B, N] = rows(s, 'hist_entropy');
@@ -155,6 +156,7 @@ registerRoutine({
 
 registerRoutine({
   name: 'count_mi',
+  batchRows: [0, 1],
   shape: (s, p) => {
     binsOf(p);
     const [B] = rows(s[0], 'count_mi');
@@ -189,6 +191,7 @@ registerRoutine({
 
 registerRoutine({
   name: 'joint_hist_mi',
+  batchRows: [0, 1],
   shape: (s, p) => {
     binsOf(p);
     const a = rows(s[0], 'joint_hist_mi');

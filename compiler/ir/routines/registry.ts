@@ -53,9 +53,19 @@ export interface RoutineDef {
   noGradient?: readonly number[];
   /** GPU lowering: kernels computing the node's value; `{ none }` says why a routine has none (error SMC4103). */
   lower: ((cx: RoutineLowering) => void) | { none: string };
+  /**
+   * Inputs whose axis 0 is the batch that the output's axis 0 follows: output row b depends on row b of these
+   * inputs only (and on the other inputs, which must not carry the batch). Absent: the routine may mix samples.
+   * Sample routing (compiler/passes/route-samples.ts) runs such a routine on compacted samples.
+   */
+  batchRows?: readonly number[] | ((params: RoutineParams) => readonly number[]);
   /** What the lowering needs of input k (one need for all inputs, or per input). */
   needs: InputNeed | ((k: number, params: RoutineParams) => InputNeed);
 }
+
+/** The inputs a routine node reads row by row along the batch (RoutineDef.batchRows), if it declares them. */
+export const batchRowsOf = (def: RoutineDef, params: RoutineParams): readonly number[] | undefined =>
+  typeof def.batchRows === 'function' ? def.batchRows(params) : def.batchRows;
 
 /** The need of input k of a routine node. */
 export const inputNeed = (def: RoutineDef, k: number, params: RoutineParams): InputNeed =>

@@ -1,0 +1,102 @@
+// Routed dispatches: in a program (forward or train step), the kernels that compute only a route's compacted samples
+// (compiler/passes/route-samples.ts) run on the first `count` samples. This pass picks those kernels; the planner
+// (compiler/kernels/plan.ts) gives their dispatches an indirect grid and adds one args kernel per route, right after
+// the count is known, that writes every such grid on the device: no readback, one submit.
+// Kernels that sum over samples read compacted tensors only after their stale rows are zeroed (zero-tails).
+import type { Graph } from '../ir/graph.js';
+import type { KernelRouting } from '../kernels/plan.js';
+import { kernelWrites } from '../kernels/ir.js';
+import type { LoweredGraph } from './lower-to-kernels.js';
+import { compactedNodes, type Route } from './route-samples.js';
+
+/** Each route's compacted nodes by route index, so that kernel merging keeps routed kernels apart; undefined: no routes. */
+export function routeGroups(graph: Graph, routes: readonly Route[]): Map<number, number> | undefined {
+  if (routes.length === 0) return undefined;
+  const groups = new Map<number, number>();
+  routes.forEach((r, i) => {
+    for (const id of compactedNodes(graph, r).nodes.keys()) groups.set(id, i);
+  });
+  return groups;
+}
+
+/** Nodes whose values the program must keep for routing (each route's count). */
+export const routeKeep = (routes: readonly Route[]): number[] => routes.map((r) => r.count);
+
+/**
+ * The kernels of a lowered graph that run on compacted samples only, by route, and the zero-tails that keep the
+ * others exact. A kernel that sums over the samples (a weight or bias gradient, a gather's gradient, the scatter
+ * back) reads a compacted tensor only after its rows past the count are zeroed, so that the stale rows a shrunk grid
+ * left behind do not enter the sum. Any other kernel that reads such a tensor would see those stale rows: the
+ * kernels it depends on then run every sample (their routing is withdrawn, upstream as far as needed).
+ */
+export function routeKernels(graph: Graph, routes: readonly Route[], lowered: LoweredGraph): KernelRouting | undefined {
+  const { kernels } = lowered.program;
+  const sizes = new Map(lowered.program.tensors.map((t) => [t.name, t.size]));
+  const out: KernelRouting = { routes: [], kernelRoute: kernels.map(() => undefined), zeroTails: [] };
+  routes.forEach((r) => {
+    const count = lowered.tensorOf.get(r.count);
+    const countKernel = lowered.kernelNodes.findIndex((done) => done.includes(r.count));
+    if (!count || countKernel < 0) return;
+    const { nodes: compacted, touched } = compactedNodes(graph, r);
+    const ri = out.routes.length;
+    // tensors holding compacted samples (node → batch axis; routine temps: undefined)
+    const axisOf = new Map<string, number | undefined>();
+    for (const [id, t] of lowered.tensorOf) if (compacted.has(id)) axisOf.set(t, compacted.get(id)!.axis);
+    const own = kernels.map((_, k) => {
+      const owners = lowered.kernelOwners[k]!;
+      return k > countKernel && owners.length > 0 && owners.every((o) => compacted.has(o));
+    });
+    const summing = kernels.map((_, k) => {
+      const owners = lowered.kernelOwners[k]!;
+      // its nodes read compacted rows only through sums (a fused epilogue after a weight-gradient matmul, say)
+      return owners.length > 0 && owners.every((o) => !compacted.has(o) && !touched.has(o));
+    });
+    // candidates: kernels of compacted nodes (batch outermost) that read compacted data
+    const routed = new Set<number>();
+    const known = new Set(axisOf.keys());
+    kernels.forEach((kernel, k) => {
+      if (!own[k] || !kernel.inputs.some((b) => known.has(b.name))) return;
+      if (!lowered.kernelOwners[k]!.every((o) => compacted.get(o)!.axis === 0)) return;
+      routed.add(k);
+      for (const w of kernelWrites(kernel)) known.add(w.name);
+    });
+    let tails: { before: number; tensor: string; route: number }[] = [];
+    for (let round = 0; round <= kernels.length && routed.size; round++) {
+      // stale tensors and the routed kernels they come from
+      const stale = new Map<string, Set<number>>();
+      const withdraw = new Set<number>();
+      tails = [];
+      kernels.forEach((kernel, k) => {
+        if (k <= countKernel) return;
+        const from = new Set<number>();
+        for (const b of kernel.inputs) for (const p of stale.get(b.name) ?? []) from.add(p);
+        if (routed.has(k)) from.add(k);
+        // (a tensor written in parts, e.g. both directions' input projections, keeps every part's provenance)
+        const mark = (name: string): void => void stale.set(name, new Set([...(stale.get(name) ?? []), ...from]));
+        if (routed.has(k) || own[k]) {
+          if (from.size) for (const w of kernelWrites(kernel)) mark(w.name);
+          return;
+        }
+        for (const b of kernel.inputs) {
+          const s = stale.get(b.name);
+          if (!s) continue;
+          const axis = axisOf.get(b.name);
+          const rows = axis === 0 || (axis === undefined && (sizes.get(b.name) ?? 0) % r.batch === 0);
+          if (summing[k] && rows) tails.push({ before: k, tensor: b.name, route: ri });
+          else {
+            if (process.env.SMCIRC_DEBUG_ROUTING) console.error(`route ${ri}: ${kernel.name} reads ${b.name} (summing ${summing[k]}, rows ${rows}); withdraws ${[...s].map((p) => kernels[p]!.name).join(', ')}`);
+            for (const p of s) withdraw.add(p);
+          }
+          stale.delete(b.name);
+        }
+      });
+      if (withdraw.size === 0) break;
+      for (const p of withdraw) routed.delete(p);
+    }
+    if (routed.size === 0) return;
+    for (const k of routed) out.kernelRoute[k] = ri;
+    out.zeroTails.push(...tails);
+    out.routes.push({ count, batch: r.batch, countKernel });
+  });
+  return out.routes.length ? out : undefined;
+}
