@@ -5,7 +5,7 @@
 // Kernels that sum over samples read compacted tensors only after their stale rows are zeroed (zero-tails).
 import type { Graph } from '../ir/graph.js';
 import type { KernelRouting } from '../kernels/plan.js';
-import { kernelWrites } from '../kernels/ir.js';
+import { kernelWrites, type Expr, type Kernel } from '../kernels/ir.js';
 import type { LoweredGraph } from './lower-to-kernels.js';
 import { compactedNodes, type Route } from './route-samples.js';
 
@@ -46,11 +46,6 @@ export function routeKernels(graph: Graph, routes: readonly Route[], lowered: Lo
       const owners = lowered.kernelOwners[k]!;
       return k > countKernel && owners.length > 0 && owners.every((o) => compacted.has(o));
     });
-    const summing = kernels.map((_, k) => {
-      const owners = lowered.kernelOwners[k]!;
-      // its nodes read compacted rows only through sums (a fused epilogue after a weight-gradient matmul, say)
-      return owners.length > 0 && owners.every((o) => !compacted.has(o) && !touched.has(o));
-    });
     // candidates: kernels of compacted nodes (batch outermost) that read compacted data
     const routed = new Set<number>();
     const known = new Set(axisOf.keys());
@@ -59,6 +54,12 @@ export function routeKernels(graph: Graph, routes: readonly Route[], lowered: Lo
       if (!lowered.kernelOwners[k]!.every((o) => compacted.get(o)!.axis === 0)) return;
       routed.add(k);
       for (const w of kernelWrites(kernel)) known.add(w.name);
+    });
+    const summing = kernels.map((_, k) => {
+      const owners = lowered.kernelOwners[k]!;
+      // its nodes read compacted rows only through sums (a fused epilogue after a weight-gradient matmul, say), and
+      // nothing it computes from them before summing is undefined at the zeros a zero-tail leaves (0/0, log 0)
+      return owners.length > 0 && owners.every((o) => !compacted.has(o) && !touched.has(o)) && !singularAtZero(kernels[k]!, known);
     });
     let tails: { before: number; tensor: string; route: number }[] = [];
     for (let round = 0; round <= kernels.length && routed.size; round++) {
@@ -83,10 +84,7 @@ export function routeKernels(graph: Graph, routes: readonly Route[], lowered: Lo
           const axis = axisOf.get(b.name);
           const rows = axis === 0 || (axis === undefined && (sizes.get(b.name) ?? 0) % r.batch === 0);
           if (summing[k] && rows) tails.push({ before: k, tensor: b.name, route: ri });
-          else {
-            if (process.env.SMCIRC_DEBUG_ROUTING) console.error(`route ${ri}: ${kernel.name} reads ${b.name} (summing ${summing[k]}, rows ${rows}); withdraws ${[...s].map((p) => kernels[p]!.name).join(', ')}`);
-            for (const p of s) withdraw.add(p);
-          }
+          else for (const p of s) withdraw.add(p);
           stale.delete(b.name);
         }
       });
@@ -99,4 +97,32 @@ export function routeKernels(graph: Graph, routes: readonly Route[], lowered: Lo
     out.routes.push({ count, batch: r.batch, countKernel });
   });
   return out.routes.length ? out : undefined;
+}
+
+/** Ops that are undefined or infinite at 0 in the operand named (division: the divisor). */
+const SINGULAR_UNARY = new Set(['log', 'rsqrt', 'recip']);
+
+/** Whether an expression kernel divides by, takes the log of, … a value loaded from one of `batch`'s tensors. */
+export function singularAtZero(k: Kernel, batch: ReadonlySet<string>): boolean {
+  if (k.kind !== 'expr') return false; // matmuls sum first; their epilogue sees only the sums
+  const loadsBatch = (e: Expr): boolean => {
+    switch (e.k) {
+      case 'load': return batch.has(k.inputs[e.input]!.name);
+      case 'gather': return batch.has(k.inputs[e.input]!.name) || loadsBatch(e.index) || (e.rows ? loadsBatch(e.rows.col) : false);
+      case 'unary': return loadsBatch(e.a);
+      case 'binary': return loadsBatch(e.a) || loadsBatch(e.b);
+      case 'select': return loadsBatch(e.cond) || loadsBatch(e.a) || loadsBatch(e.b);
+      default: return false;
+    }
+  };
+  const singular = (e: Expr): boolean => {
+    switch (e.k) {
+      case 'unary': return (SINGULAR_UNARY.has(e.op) && loadsBatch(e.a)) || singular(e.a);
+      case 'binary': return (e.op === 'div' && loadsBatch(e.b)) || (e.op === 'pow' && loadsBatch(e.a)) || singular(e.a) || singular(e.b);
+      case 'select': return singular(e.cond) || singular(e.a) || singular(e.b);
+      case 'gather': return singular(e.index);
+      default: return false;
+    }
+  };
+  return k.outputs.some((o) => singular(o.expr)) || (k.reduce?.stages.some((st) => singular(st.prologue)) ?? false);
 }

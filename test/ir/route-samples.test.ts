@@ -1,12 +1,15 @@
 // Sample routing (compiler/passes/route-samples.ts): the generators run on compacted flagged samples, and the
 // routed graphs give the unrouted graphs' predictions, DMFD states, loss, gradients and Adam updates (dropout on)
-// on the interpreter, up to the order of float sums. The batch-axis analysis refuses what mixes samples.
+// on the interpreter, up to the order of float sums. The batch-axis analysis refuses what mixes samples, and a kernel
+// that would compute something undefined from zeroed rows is not treated as a safe sum.
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { compileModel, type CompiledModel } from '../../compiler/compile.js';
 import { GraphBuilder } from '../../compiler/ir/graph.js';
 import { validateGraph } from '../../compiler/ir/validate.js';
 import { routeSamples } from '../../compiler/passes/route-samples.js';
+import { singularAtZero } from '../../compiler/passes/route-dispatch.js';
+import { acc, bin, c, load, un, type Expr, type ExprKernel } from '../../compiler/kernels/ir.js';
 import { initTrainState } from '../../compiler/train-step.js';
 import { initParams } from '../../runtime/abi/init.js';
 import { makeSyntheticDataset } from '../../runtime/data/index.js';
@@ -100,5 +103,23 @@ describe('sample routing', () => {
     h.output('z', h.select(n, h.unary('tanh', perm), y));
     const s = routeSamples(h.build());
     expect(s.routes).toHaveLength(0);
+  });
+});
+
+describe('zero-tail safety', () => {
+  const kernel = (expr: Expr): ExprKernel => ({
+    kind: 'expr', name: 'k', shape: [4], inputs: [{ name: 'compacted', size: 16 }, { name: 'weights', size: 4 }],
+    reduce: { size: 4, stages: [{ op: 'sum', prologue: expr }] }, outputs: [{ name: 'out', size: 4, expr: acc(0) }],
+  });
+  const batch = new Set(['compacted']);
+  const x = load(0, [1, 4]);
+  const w = load(1, [1, 0]);
+  test('a sum of products of zeroed rows is safe; dividing by them, or their log, is not', () => {
+    expect(singularAtZero(kernel(bin('mul', x, w)), batch)).toBe(false);
+    expect(singularAtZero(kernel(bin('div', x, w)), batch)).toBe(false); // zero numerator: 0
+    expect(singularAtZero(kernel(bin('div', w, x)), batch)).toBe(true);
+    expect(singularAtZero(kernel(bin('mul', un('log', x), w)), batch)).toBe(true);
+    expect(singularAtZero(kernel(un('rsqrt', bin('add', x, c(1e-5)))), batch)).toBe(true); // conservative
+    expect(singularAtZero(kernel(un('rsqrt', w)), batch)).toBe(false);
   });
 });
