@@ -14,7 +14,7 @@ export interface PlanGraphOptions {
   mode?: FusionMode;
   /** Nodes whose values stay readable after a step. */
   keep?: number[];
-  /** Sample routes of the graph: their kernels run on the flagged samples only (indirect dispatch). */
+  /** Sample routes of the graph: their kernels stop after the flagged samples (extents lowered on the device). */
   routes?: readonly Route[];
   /** Debug hook: edit the kernel program before it is planned. */
   transformProgram?: (p: KernelProgram) => void;

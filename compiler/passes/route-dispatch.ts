@@ -1,7 +1,7 @@
 // Routed dispatches: in a program (forward or train step), the kernels that compute only a route's compacted samples
-// (compiler/passes/route-samples.ts) run on the first `count` samples. This pass picks those kernels; the planner
-// (compiler/kernels/plan.ts) gives their dispatches an indirect grid and adds one args kernel per route, right after
-// the count is known, that writes every such grid on the device: no readback, one submit.
+// (compiler/passes/route-samples.ts) stop after the first `count` samples. This pass picks those kernels; the planner
+// (compiler/kernels/plan.ts) moves their uniforms into the routing buffer and adds one args kernel per route, right
+// after the count is known, that lowers every such kernel's extent on the device: no readback, one submit.
 // Kernels that sum over samples read compacted tensors only after their stale rows are zeroed (zero-tails).
 import type { Graph } from '../ir/graph.js';
 import type { KernelRouting } from '../kernels/plan.js';
