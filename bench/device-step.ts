@@ -164,6 +164,29 @@ async function main(): Promise<number> {
           top: [...byKernel].sort((x, y) => y[1].ms - x[1].ms).slice(0, a.profileTop).map(([label, e]) => ({ label, ms: round(e.ms, 4), count: e.n })),
         };
       }
+      // how many samples each generator ran on, then the same step without sample routing (same batches, same seeds)
+      const routes = backend.train.plan.routing?.routes ?? [];
+      const counts = await backend.train.executor.read(routes.map((r) => r.count));
+      out.routing = { routes: routes.length, flagged: routes.map((r) => counts.get(r.count)![0]!), batch: a.batch };
+      if (routes.length && performance.now() < deadline) {
+        stage = 'train steps without routing';
+        await backend.dispose();
+        const plain = (await openBackend('gpu', compileModel(a.spec, { overrides, route: false }), { overrides })).backend as GpuBackend;
+        try {
+          await plain.setState(initTrainState(model.state, initParams(model.parameters, 1111)));
+          const un: number[] = [];
+          for (let i = 0; i <= Math.min(a.steps, 3) && performance.now() < deadline; i++) {
+            t = performance.now();
+            await plain.trainStep(batches[i % batches.length]!, 1 + i);
+            if (i > 0) un.push(performance.now() - t);
+          }
+          const m = median(un);
+          Object.assign(out.routing as object, { unrouted_steps_timed: un.length, unrouted_median_step_ms: m === null ? null : round(m), unrouted_dispatches: plain.dispatchCount.train });
+          say(`without routing: median ${m === null ? '—' : m.toFixed(1)} ms over ${un.length} steps`);
+        } finally {
+          await plain.dispose();
+        }
+      }
     } finally {
       await backend.dispose();
     }

@@ -56,6 +56,8 @@ def main(path):
         'smcirc_dispatches': (step.get('dispatches') or {}).get('train'),
         'smcirc_kernels_summed_ms': (step.get('profile') or {}).get('kernels_summed_ms'),
         'smcirc_profile_source': (step.get('profile') or {}).get('source'),
+        'smcirc_flagged_per_route': (step.get('routing') or {}).get('flagged'),
+        'smcirc_unrouted_median_step_ms': (step.get('routing') or {}).get('unrouted_median_step_ms'),
         'smcirc_cli_median_step_ms': train.get('median_step_ms'),
         'smcirc_cli_mean_step_ms': train.get('mean_step_ms'),
     }
