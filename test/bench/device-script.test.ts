@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { gpuSkipReason } from '../helpers/gpu-gate.js';
+import { execCapture, type Captured } from '../helpers/exec.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const SCRIPT = join(ROOT, 'bench/device.sh');
@@ -28,17 +29,8 @@ const XZ = which('xz');
 const temps: string[] = [];
 afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-function exec(cmd: string, args: string[], o: { env: NodeJS.ProcessEnv; cwd?: string }): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: o.cwd ?? ROOT, env: o.env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr }));
-  });
-}
+const exec = (cmd: string, args: string[], o: { env: NodeJS.ProcessEnv; cwd?: string }): Promise<Captured> =>
+  execCapture(cmd, args, { env: o.env, cwd: o.cwd ?? ROOT });
 
 const script = (body: string) => `#!${BASH}\n${body}\n`;
 function writeExec(path: string, body: string): void {

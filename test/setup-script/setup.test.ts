@@ -2,11 +2,11 @@
 // dpkg-query, dpkg, id, node and npm that log each call. The script runs with PATH = the stand-ins + a folder of symlinks to a few plain tools (bash, sed, grep, awk,
 // dirname, cat), so no real package manager can be reached; apt sources live in a temp folder.
 
-import { spawn } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
+import { execCapture, type Captured } from '../helpers/exec.js';
 
 const ROOT = join(import.meta.dirname, '../..');
 const SCRIPT = join(ROOT, 'scripts/setup.sh');
@@ -83,17 +83,7 @@ interface Run {
 const temps: string[] = [];
 afterAll(() => temps.forEach((d) => rmSync(d, { recursive: true, force: true })));
 
-function exec(cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: ROOT, env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 128 : -1), stdout, stderr }));
-  });
-}
+const exec = (cmd: string, args: string[], env: NodeJS.ProcessEnv): Promise<Captured> => execCapture(cmd, args, { env, cwd: ROOT });
 
 /** A temp machine: stand-ins, tools, state and sources; `sh` runs a bash command line there. */
 function machine(c: Case) {
