@@ -252,6 +252,21 @@ export function checkManifestShape(m: unknown): asserts m is BundleManifest {
   const f = m as BundleManifest;
   if (f.format !== BUNDLE_FORMAT || f.abi !== BUNDLE_ABI) return;
   manifestShape(m, 'manifest');
+  for (const [name, p] of Object.entries(f.programs)) if (p) checkRouting(p, `manifest.programs.${name}`);
+}
+
+/** Routed dispatches point into the routing buffer, at a uniform-aligned offset, at a word of their own uniform. */
+function checkRouting(p: ManifestProgram, path: string): void {
+  const r = p.routing;
+  if (r && (r.counts % 4 !== 0 || r.counts + 4 * r.routes.length > r.bytes)) fail(`${path}.routing.counts`, `a word offset whose counts fit in ${r.bytes} bytes`);
+  p.dispatches.forEach((d, i) => {
+    if (!d.routed) return;
+    const at = `${path}.dispatches[${i}].routed`;
+    if (!r || d.routed.route >= r.routes.length) return fail(`${at}.route`, `one of the program's ${r?.routes.length ?? 0} routes`);
+    const words = d.uniform?.length ?? 0;
+    if (d.routed.at % 256 !== 0 || d.routed.at + 4 * words > r.bytes) fail(`${at}.at`, `a multiple of 256 leaving room for its ${words}-word uniform in ${r.bytes} bytes`);
+    if (d.routed.bound.word >= words) fail(`${at}.bound.word`, `a word of its ${words}-word uniform`);
+  });
 }
 
 /** The model a manifest describes; `read` returns a file of the bundle (its hash checked by the caller). */

@@ -5,6 +5,7 @@ import { cpSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } f
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { fileSystemError, reportError } from '../../cli/errors.js';
+import { manifestDigest } from '../../runtime/abi/manifest.js';
 import { capped, encodePickle, expectCoded, mmsaValue, ROOT, tempDir } from './helpers.js';
 
 const dir = tempDir('fs');
@@ -72,6 +73,20 @@ describe.concurrent('bundles and checkpoints', () => {
     const r = await capped(['train', b, '--backend', 'reference', '--max-steps', '1', '--out', join(dir, 'never-b')]);
     expectCoded(r, 'SMC5031', { located: false });
     expect(r.stderr).toContain(`${join(b, 'manifest.json')}: manifest.programs should be an object`);
+  });
+
+  test('a routed dispatch pointing outside the routing buffer is refused by field, even with its hash recomputed', async () => {
+    const b = join(dir, 'bundle-routed');
+    cpSync(bundle, b, { recursive: true });
+    const m = JSON.parse(readFileSync(join(b, 'manifest.json'), 'utf8'));
+    const i = m.programs.forward.dispatches.findIndex((d: { routed?: unknown }) => d.routed);
+    expect(i).toBeGreaterThanOrEqual(0);
+    m.programs.forward.dispatches[i].routed.at = 1e9;
+    m.manifest_sha256 = manifestDigest(m);
+    writeFileSync(join(b, 'manifest.json'), JSON.stringify(m));
+    const r = await capped(['train', b, '--max-steps', '1', '--out', join(dir, 'never-r')]);
+    expectCoded(r, 'SMC5031', { located: false });
+    expect(r.stderr).toContain(`manifest.programs.forward.dispatches[${i}].routed.at should be a multiple of 256`);
   });
 
   test('a checkpoint whose header gives a negative shape is refused (SMC5010)', async () => {
