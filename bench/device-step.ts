@@ -14,6 +14,7 @@ import type { GpuBackend } from '../runtime/backends/gpu.js';
 import { openBackend } from '../runtime/backends/index.js';
 import { iterateBatches } from '../runtime/data/index.js';
 import { batchTensors, loadRunData, roles } from '../runtime/train/data-source.js';
+import { slowestKernels } from '../runtime/gpu/executor.js';
 
 interface Args {
   spec: string;
@@ -151,17 +152,10 @@ async function main(): Promise<number> {
         stage = 'profile';
         say('per-kernel timings of one more step');
         const timings = await backend.profile(batches[0]!, 99);
-        const byKernel = new Map<string, { ms: number; n: number }>();
-        for (const k of timings) {
-          const e = byKernel.get(k.label) ?? { ms: 0, n: 0 };
-          e.ms += k.ms;
-          e.n++;
-          byKernel.set(k.label, e);
-        }
         out.profile = {
           source: timings[0]?.source ?? null,
           kernels_summed_ms: round(timings.reduce((s, k) => s + k.ms, 0)),
-          top: [...byKernel].sort((x, y) => y[1].ms - x[1].ms).slice(0, a.profileTop).map(([label, e]) => ({ label, ms: round(e.ms, 4), count: e.n })),
+          top: slowestKernels(timings, a.profileTop).map((e) => ({ label: e.label, ms: round(e.ms, 4), count: e.n })),
         };
       }
       // how many samples each generator ran on, then the same step without sample routing (same batches, same seeds)

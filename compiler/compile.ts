@@ -67,8 +67,8 @@ export function compileModel(specPath: string, opts: CompileOptions = {}): Compi
   const dmfdStats = opts.dmfdStats ?? settings.eval.dmfd_stats;
   const ev = mustCheck(specPath, { ...base, training: false, withLoss: false, batch: evalBatch, dmfdStats });
   const route = opts.route ?? true;
-  const routedTrain = route ? routeSamples(tr.elaborated!.graph) : { graph: tr.elaborated!.graph, routes: [], skipped: [] };
-  const routedEval = route ? routeSamples(ev.elaborated!.graph) : { graph: ev.elaborated!.graph, routes: [], skipped: [] };
+  const routed = (graph: Graph) => (route ? routeSamples(graph) : { graph, routes: [], skipped: [] });
+  const [routedTrain, routedEval] = [routed(tr.elaborated!.graph), routed(ev.elaborated!.graph)];
   let train: TrainStep;
   try {
     train = buildTrainStep(routedTrain.graph, trainStepOptionsFromSettings(settings.train));

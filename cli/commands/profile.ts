@@ -8,6 +8,7 @@ import { openBackend } from '../../runtime/backends/index.js';
 import { iterateBatches } from '../../runtime/data/index.js';
 import { batchTensors, loadRunData, roles } from '../../runtime/train/data-source.js';
 import { TrainingStopped } from '../../runtime/train/loop.js';
+import { slowestKernels } from '../../runtime/gpu/executor.js';
 
 export async function runProfile(spec: string, o: { set: string[]; top: number; data?: string; route?: boolean }): Promise<number> {
   const compiled = compileModel(spec, { overrides: o.set, route: o.route });
@@ -22,18 +23,11 @@ export async function runProfile(spec: string, o: { set: string[]; top: number; 
     }
     const timings = await backend.profile(batchTensors(first.value, model.settings.train.batch_size, roles(model).target));
     const total = timings.reduce((a, t) => a + t.ms, 0);
-    const byKernel = new Map<string, { ms: number; n: number }>();
-    for (const t of timings) {
-      const e = byKernel.get(t.label) ?? { ms: 0, n: 0 };
-      e.ms += t.ms;
-      e.n++;
-      byKernel.set(t.label, e);
-    }
-    const rows = [...byKernel].sort((a, b) => b[1].ms - a[1].ms).slice(0, o.top);
+    const rows = slowestKernels(timings, o.top);
     const d = backend.dispatchCount;
     const lines = [
       `train step: ${d.train} dispatches, ${total.toFixed(2)} ms summed over kernels (${timings[0]?.source ?? 'none'} timing); forward: ${d.forward} dispatches; ${d.kernels} kernels`,
-      ...rows.map(([label, e]) => `${e.ms.toFixed(3).padStart(9)} ms  ${((100 * e.ms) / total).toFixed(1).padStart(5)}%  ${e.n > 1 ? `×${e.n} ` : ''}${label}`),
+      ...rows.map((e) => `${e.ms.toFixed(3).padStart(9)} ms  ${((100 * e.ms) / total).toFixed(1).padStart(5)}%  ${e.n > 1 ? `×${e.n} ` : ''}${e.label}`),
     ];
     lines.push(...(await routingLines(backend)));
     process.stdout.write(`${lines.join('\n')}\n`);

@@ -343,8 +343,9 @@ export function lowerGraphToKernels(graph: Graph, opts: LowerGraphOptions): Lowe
   }
   if (opts.mode === 'fused') {
     const pinned = new Set(tensors.filter((t) => t.role !== 'temp').map((t) => t.name));
+    const indexOf = new Map(kernels.map((k, i) => [k, i]));
     const groupOf = opts.mergeGroups && ((k: Kernel): number => {
-      const owners = kernelOwners[kernels.indexOf(k)] ?? [];
+      const owners = kernelOwners[indexOf.get(k)!] ?? [];
       return owners.length ? opts.mergeGroups!.get(owners[0]!) ?? -1 : -1;
     });
     const merged = mergeKernels(kernels, opts.maxStorageBuffers, pinned, groupOf || undefined);
@@ -360,11 +361,11 @@ export function lowerGraphToKernels(graph: Graph, opts: LowerGraphOptions): Lowe
     });
     const original = new Set(kernels);
     const nodesOf = merged.map((k) => {
-      if (original.has(k)) return kernelNodes[kernels.indexOf(k)]!;
+      if (original.has(k)) return kernelNodes[indexOf.get(k)!]!;
       return [...new Set(kernelWrites(k).flatMap((w) => doneByOutput.get(w.name) ?? []))];
     });
     const ownersOf = merged.map((k) => {
-      if (original.has(k)) return kernelOwners[kernels.indexOf(k)]!;
+      if (original.has(k)) return kernelOwners[indexOf.get(k)!]!;
       return [...new Set(kernelWrites(k).flatMap((w) => ownersByOutput.get(w.name) ?? []))];
     });
     const live = new Set(merged.flatMap((k) => [...kernelWrites(k), ...k.inputs].map((b) => b.name)));

@@ -8,7 +8,7 @@ import { tensorName, type FusionMode } from './fusion.js';
 import { lowerGraphToKernels, type LoweredGraph } from './lower-to-kernels.js';
 import { newStateOutput } from '../../runtime/abi/names.js';
 import type { Route } from './route-samples.js';
-import { routeGroups, routeKeep, routeKernels } from './route-dispatch.js';
+import { compactedOf, routeGroups, routeKeep, routeKernels } from './route-dispatch.js';
 
 export interface PlanGraphOptions {
   mode?: FusionMode;
@@ -33,8 +33,9 @@ function finish(lowered: LoweredGraph, cfg: KernelConfig, opts: PlanGraphOptions
 export function planGraph(graph: Graph, cfg: KernelConfig, opts: PlanGraphOptions = {}): GraphPlan {
   const routes = opts.routes ?? [];
   const keep = [...(opts.keep ?? []), ...routeKeep(routes)];
-  const lowered = lowerGraphToKernels(graph, { mode: opts.mode ?? 'fused', maxStorageBuffers: cfg.maxStorageBuffers, keep, mergeGroups: routeGroups(graph, routes) });
-  if (routes.length) lowered.program.routing = routeKernels(graph, routes, lowered);
+  const compacted = compactedOf(graph, routes);
+  const lowered = lowerGraphToKernels(graph, { mode: opts.mode ?? 'fused', maxStorageBuffers: cfg.maxStorageBuffers, keep, mergeGroups: routeGroups(compacted) });
+  if (routes.length) lowered.program.routing = routeKernels(routes, compacted, lowered);
   return finish(lowered, cfg, opts);
 }
 
@@ -60,8 +61,9 @@ export function trainStepCopies(step: TrainStep, lowered: LoweredGraph): { from:
 export function planTrainStep(step: TrainStep, cfg: KernelConfig, opts: PlanGraphOptions = {}): GraphPlan {
   const routes = opts.routes ?? [];
   const keep = [...(opts.keep ?? []), ...routeKeep(routes)];
-  const lowered = lowerGraphToKernels(step.graph, { mode: opts.mode ?? 'fused', maxStorageBuffers: cfg.maxStorageBuffers, keep, mergeGroups: routeGroups(step.graph, routes) });
+  const compacted = compactedOf(step.graph, routes);
+  const lowered = lowerGraphToKernels(step.graph, { mode: opts.mode ?? 'fused', maxStorageBuffers: cfg.maxStorageBuffers, keep, mergeGroups: routeGroups(compacted) });
   lowered.program.copies = trainStepCopies(step, lowered);
-  if (routes.length) lowered.program.routing = routeKernels(step.graph, routes, lowered);
+  if (routes.length) lowered.program.routing = routeKernels(routes, compacted, lowered);
   return finish(lowered, cfg, opts);
 }

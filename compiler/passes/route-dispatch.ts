@@ -7,14 +7,17 @@ import type { Graph } from '../ir/graph.js';
 import type { KernelRouting } from '../kernels/plan.js';
 import { kernelWrites, type Expr, type Kernel } from '../kernels/ir.js';
 import type { LoweredGraph } from './lower-to-kernels.js';
-import { compactedNodes, type Route } from './route-samples.js';
+import { compactedNodes, type Compacted, type Route } from './route-samples.js';
+
+/** Each route's compacted nodes (compactedNodes, per route), computed once for merging and for routeKernels. */
+export const compactedOf = (graph: Graph, routes: readonly Route[]): Compacted[] => routes.map((r) => compactedNodes(graph, r));
 
 /** Each route's compacted nodes by route index, so that kernel merging keeps routed kernels apart; undefined: no routes. */
-export function routeGroups(graph: Graph, routes: readonly Route[]): Map<number, number> | undefined {
-  if (routes.length === 0) return undefined;
+export function routeGroups(compacted: readonly Compacted[]): Map<number, number> | undefined {
+  if (compacted.length === 0) return undefined;
   const groups = new Map<number, number>();
-  routes.forEach((r, i) => {
-    for (const id of compactedNodes(graph, r).nodes.keys()) groups.set(id, i);
+  compacted.forEach((c, i) => {
+    for (const id of c.nodes.keys()) groups.set(id, i);
   });
   return groups;
 }
@@ -29,15 +32,15 @@ export const routeKeep = (routes: readonly Route[]): number[] => routes.map((r) 
  * left behind do not enter the sum. Any other kernel that reads such a tensor would see those stale rows: the
  * kernels it depends on then run every sample (their routing is withdrawn, upstream as far as needed).
  */
-export function routeKernels(graph: Graph, routes: readonly Route[], lowered: LoweredGraph): KernelRouting | undefined {
+export function routeKernels(routes: readonly Route[], compactedPerRoute: readonly Compacted[], lowered: LoweredGraph): KernelRouting | undefined {
   const { kernels } = lowered.program;
   const sizes = new Map(lowered.program.tensors.map((t) => [t.name, t.size]));
   const out: KernelRouting = { routes: [], kernelRoute: kernels.map(() => undefined), zeroTails: [] };
-  routes.forEach((r) => {
+  routes.forEach((r, i) => {
     const count = lowered.tensorOf.get(r.count);
     const countKernel = lowered.kernelNodes.findIndex((done) => done.includes(r.count));
     if (!count || countKernel < 0) return;
-    const { nodes: compacted, touched } = compactedNodes(graph, r);
+    const { nodes: compacted, touched } = compactedPerRoute[i]!;
     const ri = out.routes.length;
     // tensors holding compacted samples (node → batch axis; routine temps: undefined)
     const axisOf = new Map<string, number | undefined>();

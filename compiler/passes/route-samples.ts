@@ -22,8 +22,7 @@ export type BatchInfo = BatchAxis | null | 'bad';
 export interface Route {
   /** The batch size the graph was built for. */
   batch: number;
-  /** The `where` node routed (id in the original graph) and its scope, for messages. */
-  select: number;
+  /** The routed `where`'s scope and source position, for messages. */
   scope: string;
   span?: SourceSpan;
   /** Node ids, in the routed graph, of the count of flagged samples (a scalar), the compacted sample indices
@@ -84,7 +83,7 @@ interface Analysis {
  * Forward batch-axis analysis over the graph. The batch comes from the data inputs with leading size B, or, with
  * `sources`, from those nodes only (a route's compacted samples: its gathered inputs).
  */
-export function analyseBatch(graph: Graph, B: number, sources?: Map<number, BatchAxis>): Analysis {
+function analyseBatch(graph: Graph, B: number, sources?: Map<number, BatchAxis>): Analysis {
   const n = graph.nodes.length;
   const info: BatchInfo[] = new Array(n).fill(null);
   const separable: boolean[] = new Array(n).fill(false);
@@ -261,13 +260,8 @@ function perSampleMask(graph: Graph, an: Analysis, S: Node, B: number): number |
   return m;
 }
 
-export interface RouteOptions {
-  /** Only these `where` nodes (ids in the original graph); default: every routable one. */
-  only?: number[];
-}
-
 /** Routes every `where` with a per-sample mask whose generated branch forms a region; other graphs come back as they are. */
-export function routeSamples(graph: Graph, opts: RouteOptions = {}): RoutedGraph {
+export function routeSamples(graph: Graph): RoutedGraph {
   const users = usersOf(graph);
   const outputs = new Set(graph.outputs.values());
   const batchSizes = [...graph.inputs].filter(([name]) => !isInternalName(name)).map(([, id]) => graph.nodes[id]!.shape[0]);
@@ -279,7 +273,7 @@ export function routeSamples(graph: Graph, opts: RouteOptions = {}): RoutedGraph
   const taken = new Set<number>();
   // outermost first: a `where` inside another's generated branch belongs to the outer region
   for (const S of [...graph.nodes].reverse()) {
-    if (S.attrs.op !== 'select' || (opts.only && !opts.only.includes(S.id))) continue;
+    if (S.attrs.op !== 'select') continue;
     if (perSampleMask(graph, an, S, B) === undefined) continue;
     const found = findRegion(graph, an, users, outputs, S);
     const why = typeof found === 'string' ? found : entryProblem(graph, an, found);
@@ -396,7 +390,7 @@ function rewrite(graph: Graph, an: Analysis, B: number, candidates: Candidate[],
     params: graph.params.map((p) => ({ ...p, node: value(p.node) })),
     outputs: new Map([...graph.outputs].map(([k, v]) => [k, value(v)])),
   };
-  const routes = candidates.map((c, k) => ({ batch: B, select: c.select.id, scope: c.select.scope, span: c.select.span, count: routeIdx[k]!.count, idx: routeIdx[k]!.idx, pos: routeIdx[k]!.pos, region: emitted[k]! }));
+  const routes = candidates.map((c, k) => ({ batch: B, scope: c.select.scope, span: c.select.span, count: routeIdx[k]!.count, idx: routeIdx[k]!.idx, pos: routeIdx[k]!.pos, region: emitted[k]! }));
   return { graph: out, routes, skipped };
 }
 

@@ -20,6 +20,18 @@ export interface KernelTiming {
   source: 'timestamp' | 'wall';
 }
 
+/** Per kernel label, the summed time and dispatch count, slowest first (profile output). */
+export function slowestKernels(timings: readonly { label: string; ms: number }[], top = Infinity): { label: string; ms: number; n: number }[] {
+  const byLabel = new Map<string, { label: string; ms: number; n: number }>();
+  for (const t of timings) {
+    const e = byLabel.get(t.label) ?? { label: t.label, ms: 0, n: 0 };
+    e.ms += t.ms;
+    e.n++;
+    byLabel.set(t.label, e);
+  }
+  return [...byLabel.values()].sort((a, b) => b.ms - a.ms).slice(0, top);
+}
+
 const STORAGE_USAGE = (): number => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 
 const fileSafe = (s: string): string => s.replace(/[^A-Za-z0-9._-]+/g, '_').slice(0, 120);
